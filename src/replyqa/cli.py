@@ -1,0 +1,257 @@
+"""The `replyqa` command line: a thin edge over the library."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .config import get_settings
+from .errors import ReplyQAError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _errors_to_exit(fn: F) -> F:
+    """Turn library errors into one line on stderr and exit code 1, no traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ReplyQAError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.version_option(__version__, prog_name="replyqa")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+def main(verbose: bool) -> None:
+    """Label vendor support replies as boilerplate or substantive, and score tickets.
+
+    Example: replyqa classify "Fixed in 4.2.1, please upgrade."
+    """
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _model_option(fn: F) -> F:
+    return click.option(
+        "--model",
+        "model_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Model version folder or models folder (default: the current model).",
+    )(fn)
+
+
+def _load(model_path: Path | None) -> Any:
+    from .model import Classifier
+
+    return Classifier.load(model_path or get_settings().models_dir)
+
+
+@main.command()
+@click.argument("text")
+@_model_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_errors_to_exit
+def classify(text: str, model_path: Path | None, as_json: bool) -> None:
+    """Classify one reply and show the evidence behind the label.
+
+    Example: replyqa classify "Error 110 means the token expired; renew it before joining."
+    """
+    explanation = _load(model_path).explain(text)
+    if as_json:
+        click.echo(json.dumps(explanation.to_dict(), ensure_ascii=False, indent=2))
+        return
+    p = explanation.prediction
+    click.echo(
+        f"{p.quality}  ({p.category}, p_substantive={p.p_substantive:.3f}, confidence={p.confidence:.3f}, model {p.model_version})"
+    )
+    click.echo(
+        "toward substantive: " + ", ".join(f"{f.feature} (+{f.weight:.2f})" for f in explanation.toward_substantive)
+    )
+    click.echo(
+        "toward boilerplate: " + ", ".join(f"{f.feature} ({f.weight:.2f})" for f in explanation.toward_boilerplate)
+    )
+    click.echo("sentences:")
+    for s in explanation.sentences:
+        click.echo(f"  {s.p_substantive:.2f}  {s.text[:100]}")
+
+
+@main.command()
+@click.argument("input_path", metavar="IN", type=click.Path(path_type=Path, allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, allow_dash=True),
+    required=True,
+    help="Output file ('-' for stdout).",
+)
+@click.option(
+    "--rejects", type=click.Path(path_type=Path), default=None, help="Where bad rows go (default: OUT.rejects.jsonl)."
+)
+@click.option("--text-field", default="text", show_default=True, help="Name of the field holding the reply.")
+@click.option("--chunk-size", default=2048, show_default=True, help="Rows per chunk.")
+@_model_option
+@_errors_to_exit
+def label(
+    input_path: Path, output: Path, rejects: Path | None, text_field: str, chunk_size: int, model_path: Path | None
+) -> None:
+    """Label every row of a JSON Lines file, keeping all input fields and their order.
+
+    Example: replyqa label replies.jsonl -o labeled.jsonl
+    """
+    from .batch import label_jsonl
+
+    start = time.perf_counter()
+    stats = label_jsonl(
+        _load(model_path), input_path, output, rejects=rejects, text_field=text_field, chunk_size=chunk_size
+    )
+    elapsed = time.perf_counter() - start
+    click.echo(
+        f"read {stats.read}, labeled {stats.labeled}, rejected {stats.rejected} in {elapsed:.1f}s"
+        f" ({stats.labeled / max(elapsed, 1e-9):,.0f} rows/s)",
+        err=True,
+    )
+    if stats.rejected:
+        click.echo(f"rejected rows are in {stats.rejects_path}", err=True)
+
+
+@main.command("train")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Labeled data folder (default: data/labeled).",
+)
+@click.option(
+    "--models", "models_dir", type=click.Path(path_type=Path), default=None, help="Models folder (default: models/)."
+)
+@click.option(
+    "--devset",
+    "devset_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Real-world devset folder (default: ../shared/devset, if present).",
+)
+@click.option("--version", "version", default=None, help="Version name (default: from the time).")
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--cv/--no-cv", default=True, show_default=True, help="Record grouped cross-validation on the training split."
+)
+@click.option("--promote/--no-promote", default=False, help="Make the new version current (always, when none is).")
+@_errors_to_exit
+def train_cmd(
+    data_dir: Path | None,
+    models_dir: Path | None,
+    devset_dir: Path | None,
+    version: str | None,
+    seed: int,
+    cv: bool,
+    promote: bool,
+) -> None:
+    """Train a model version on the labeled corpus, evaluate it and save it.
+
+    Example: replyqa train --promote
+    """
+    from .registry import train_and_save
+
+    s = get_settings()
+    result = train_and_save(
+        data_dir=data_dir or s.data_dir,
+        models_dir=models_dir or s.models_dir,
+        devset_dir=devset_dir or s.devset_dir,
+        version=version,
+        seed=seed,
+        cv=cv,
+        promote=promote,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
+    click.echo(result.summary_text())
+
+
+@main.command("evaluate")
+@_model_option
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Labeled data folder.")
+@click.option("--devset", "devset_dir", type=click.Path(path_type=Path), default=None, help="Real-world devset folder.")
+@click.option("--cv", is_flag=True, help="Also cross-validate on the training split (slower).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to save the report (default: reports/).",
+)
+@_errors_to_exit
+def evaluate_cmd(
+    model_path: Path | None, data_dir: Path | None, devset_dir: Path | None, cv: bool, out_dir: Path | None
+) -> None:
+    """Evaluate a model on the fixed test split, the devset and (optionally) grouped CV.
+
+    Example: replyqa evaluate --cv
+    """
+    from .evaluate import evaluate_model
+
+    s = get_settings()
+    report = evaluate_model(
+        _load(model_path),
+        data_dir=data_dir or s.data_dir,
+        devset_dir=devset_dir or s.devset_dir,
+        cv=cv,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
+    click.echo(report.text())
+    path = report.save(out_dir or s.reports_dir)
+    click.echo(f"\nsaved {path}", err=True)
+
+
+@main.group()
+def data() -> None:
+    """Check and split labeled data."""
+
+
+@data.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--threshold", default=0.8, show_default=True, help="Shingle Jaccard at which two texts are near duplicates."
+)
+@_errors_to_exit
+def data_check(path: Path | None, threshold: float) -> None:
+    """Validate labeled data: schema, labels, exact and near duplicates, balance.
+
+    Example: replyqa data check data/labeled
+    """
+    from .data import check, format_balance
+
+    report = check(path or get_settings().data_dir, threshold=threshold)
+    for issue in report.issues:
+        click.echo(str(issue), err=True)
+    for a, b in report.exact_duplicates:
+        click.echo(f"exact duplicate: {a} ~ {b}", err=True)
+    for a, b, sim in report.near_duplicates:
+        click.echo(f"near duplicate ({sim:.2f}): {a} ~ {b}", err=True)
+    click.echo(format_balance(report.examples))
+    click.echo()
+    click.echo(format_balance(report.examples, ("domain", "lang")))
+    errors = sum(i.severity == "error" for i in report.issues)
+    click.echo(
+        f"\n{len(report.examples)} examples, {errors} errors, {len(report.exact_duplicates)} exact and "
+        f"{len(report.near_duplicates)} near duplicate pairs"
+    )
+    if not report.ok:
+        sys.exit(1)

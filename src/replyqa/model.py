@@ -1,0 +1,313 @@
+"""The classifier: sparse bilingual n-gram features, a linear model, calibrated probabilities."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize_scalar
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
+
+from .data import Example, fingerprint
+from .errors import InvalidInputError
+from .labels import BOILERPLATE, CATEGORIES, SUBSTANTIVE, SUBSTANTIVE_CATEGORIES
+from .text import analyze, normalise, sentences
+
+log = logging.getLogger(__name__)
+
+_SUBSTANTIVE_MASK = np.array([c in SUBSTANTIVE_CATEGORIES for c in CATEGORIES])
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Hyperparameters of `train`; recorded in the manifest."""
+
+    C: float = 8.0
+    min_df: int = 2
+    char_ngrams: bool = True
+    char_max_features: int = 60000
+    class_weight: str | None = "balanced"
+    calibration_folds: int = 5
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The label of one reply."""
+
+    category: str
+    quality: str
+    p_substantive: float
+    confidence: float
+    model_version: str
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self, *, with_probabilities: bool = False) -> dict[str, Any]:
+        """The prediction as a JSON-ready dict."""
+        out: dict[str, Any] = {
+            "category": self.category,
+            "quality": self.quality,
+            "p_substantive": round(self.p_substantive, 4),
+            "confidence": round(self.confidence, 4),
+            "model_version": self.model_version,
+        }
+        if with_probabilities:
+            out["probabilities"] = {k: round(v, 4) for k, v in self.probabilities.items()}
+        return out
+
+
+@dataclass(frozen=True)
+class FeatureWeight:
+    """A feature of the reply and how much it moves the substantive log-odds."""
+
+    feature: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class SentenceScore:
+    """One sentence of the reply and its own probability of being substantive."""
+
+    text: str
+    p_substantive: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The evidence behind a prediction."""
+
+    prediction: Prediction
+    toward_substantive: list[FeatureWeight]
+    toward_boilerplate: list[FeatureWeight]
+    sentences: list[SentenceScore]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The explanation as a JSON-ready dict."""
+        return {
+            "prediction": self.prediction.to_dict(with_probabilities=True),
+            "toward_substantive": [asdict(f) for f in self.toward_substantive],
+            "toward_boilerplate": [asdict(f) for f in self.toward_boilerplate],
+            "sentences": [asdict(s) for s in self.sentences],
+        }
+
+
+def _lower(text: str) -> str:
+    return text.lower()
+
+
+class ReplyModel:
+    """The fitted pipeline that is pickled: vectorizers, linear model and temperature."""
+
+    def __init__(self, params: TrainParams) -> None:
+        self.params = params
+        self.word = TfidfVectorizer(analyzer=analyze, min_df=params.min_df, sublinear_tf=True, dtype=np.float32)
+        self.char: TfidfVectorizer | None = None
+        if params.char_ngrams:
+            self.char = TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=(2, 4),
+                min_df=params.min_df,
+                max_features=params.char_max_features,
+                sublinear_tf=True,
+                preprocessor=_lower,
+                dtype=np.float32,
+            )
+        self.clf = LogisticRegression(
+            C=params.C, class_weight=params.class_weight, max_iter=3000, random_state=params.seed
+        )
+        self.temperature = 1.0
+
+    def _features(self, normalised: Sequence[str], fit: bool = False) -> sp.csr_matrix:
+        blocks = [self.word.fit_transform(normalised) if fit else self.word.transform(normalised)]
+        if self.char is not None:
+            blocks.append(self.char.fit_transform(normalised) if fit else self.char.transform(normalised))
+        return sp.hstack(blocks, format="csr")
+
+    def fit(self, normalised: Sequence[str], labels: Sequence[int]) -> ReplyModel:
+        """Fit the vectorizers and the linear model."""
+        x = self._features(normalised, fit=True)
+        self.clf.fit(x, np.asarray(labels))
+        return self
+
+    def logits(self, normalised: Sequence[str]) -> np.ndarray:
+        """Decision values, one column per category (all eight, in CATEGORIES order)."""
+        return self._full(self.clf.decision_function(self._features(normalised)))
+
+    def _full(self, scores: np.ndarray) -> np.ndarray:
+        # A training set may lack a category (tiny fixtures); give it -inf.
+        out = np.full((scores.shape[0], len(CATEGORIES)), -1e9, dtype=np.float64)
+        out[:, self.clf.classes_] = scores
+        return out
+
+    def proba(self, normalised: Sequence[str]) -> np.ndarray:
+        """Calibrated category probabilities (temperature-scaled softmax)."""
+        return softmax(self.logits(normalised) / self.temperature)
+
+    def feature_names(self) -> list[str]:
+        """Names of all feature columns, word block first."""
+        names = [_display(n) for n in self.word.get_feature_names_out()]
+        if self.char is not None:
+            names += [f"chars:{n!r}" for n in self.char.get_feature_names_out()]
+        return names
+
+
+def _display(feature: str) -> str:
+    return " ".join(f"<{w[2:-2]}>" if w.startswith("__") and w.endswith("__") else w for w in feature.split(" "))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def _fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature minimising the negative log-likelihood of held-out logits."""
+
+    def nll(t: float) -> float:
+        p = softmax(logits / t)
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, None))))
+
+    res = minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded")
+    return float(res.x)
+
+
+def train(examples: Sequence[Example], params: TrainParams | None = None) -> Classifier:
+    """Train a classifier on labeled examples; deterministic for a given `params.seed`."""
+    params = params or TrainParams()
+    if len(examples) < 2:
+        raise InvalidInputError("training needs at least two labeled examples")
+    normalised = [normalise(e.text) for e in examples]
+    labels = np.array([CATEGORIES.index(e.category) for e in examples])
+    groups = np.array([e.group for e in examples])
+    model = ReplyModel(params)
+    folds = min(params.calibration_folds, int(np.bincount(labels).max()), len(set(groups)))
+    if folds >= 2 and len(set(labels)) >= 2:
+        # Out-of-fold logits fit the temperature, so calibration is not judged on seen data.
+        oof = np.zeros((len(examples), len(CATEGORIES)))
+        splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=params.seed)
+        for tr, te in splitter.split(normalised, labels, groups):
+            fold = ReplyModel(params).fit([normalised[i] for i in tr], labels[tr])
+            oof[te] = fold.logits([normalised[i] for i in te])
+        model.temperature = _fit_temperature(oof, labels)
+    model.fit(normalised, labels)
+    manifest = {
+        "hyperparameters": params.to_dict(),
+        "temperature": model.temperature,
+        "training_data": {
+            "fingerprint": fingerprint(examples),
+            "n_examples": len(examples),
+            "by_category": {c: int((labels == i).sum()) for i, c in enumerate(CATEGORIES)},
+            "by_lang": {lang: sum(e.lang == lang for e in examples) for lang in sorted({e.lang for e in examples})},
+        },
+    }
+    log.info("trained on %d examples, temperature %.3f", len(examples), model.temperature)
+    return Classifier(model, manifest)
+
+
+class Classifier:
+    """Labels vendor replies; `Classifier.load()` gives the shipped model."""
+
+    def __init__(self, model: ReplyModel, manifest: dict[str, Any] | None = None) -> None:
+        self.model = model
+        self.manifest: dict[str, Any] = dict(manifest or {})
+
+    @property
+    def version(self) -> str:
+        """The model version, or `unsaved` for a model not yet written to disk."""
+        return str(self.manifest.get("version", "unsaved"))
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Classifier:
+        """Load a verified model version (default: the current model under `models/`)."""
+        from .artifacts import load  # artifacts imports this module; load lazily.
+
+        return load(path)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated category probabilities, one row per text, columns in CATEGORIES order."""
+        texts = list(texts)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str) or not t.strip():
+                raise InvalidInputError(f"text #{i} is empty; every reply needs some text")
+        if not texts:
+            return np.zeros((0, len(CATEGORIES)))
+        return self.model.proba([normalise(t) for t in texts])
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """Label each text: category, quality, p_substantive, confidence, model version."""
+        return predictions_from_proba(self.predict_proba(texts), self.version)
+
+    def p_substantive(self, texts: Sequence[str]) -> np.ndarray:
+        """Probability that each text is substantive."""
+        return np.asarray(self.predict_proba(texts)[:, _SUBSTANTIVE_MASK].sum(axis=1))
+
+    def explain(self, text: str, top: int = 8) -> Explanation:
+        """The prediction for one text with the features and sentences behind it."""
+        proba = self.predict_proba([text])
+        prediction = predictions_from_proba(proba, self.version)[0]
+        normalised = normalise(text)
+        x = self.model._features([normalised])
+        p = proba[0]
+        p_sub = max(float(p[_SUBSTANTIVE_MASK].sum()), 1e-12)
+        p_boil = max(float(p[~_SUBSTANTIVE_MASK].sum()), 1e-12)
+        # Gradient of the substantive log-odds with respect to each class logit.
+        grad = np.where(_SUBSTANTIVE_MASK, p / p_sub, -p / p_boil)[self.model.clf.classes_]
+        direction = grad @ self.model.clf.coef_ / self.model.temperature
+        cols = x.indices
+        contrib = x.data * direction[cols]
+        names = self.model.feature_names()
+        order = np.argsort(contrib)
+        toward = [
+            FeatureWeight(names[cols[i]], round(float(contrib[i]), 4)) for i in order[::-1][:top] if contrib[i] > 0
+        ]
+        away = [FeatureWeight(names[cols[i]], round(float(contrib[i]), 4)) for i in order[:top] if contrib[i] < 0]
+        parts = sentences(text)
+        scores = self.p_substantive(parts) if parts else np.zeros(0)
+        return Explanation(
+            prediction=prediction,
+            toward_substantive=toward,
+            toward_boilerplate=away,
+            sentences=[SentenceScore(s, round(float(v), 4)) for s, v in zip(parts, scores, strict=True)],
+        )
+
+
+def predictions_from_proba(proba: np.ndarray, version: str) -> list[Prediction]:
+    """Turn probability rows into predictions whose category always agrees with quality."""
+    out = []
+    sub_idx = np.flatnonzero(_SUBSTANTIVE_MASK)
+    boil_idx = np.flatnonzero(~_SUBSTANTIVE_MASK)
+    for row in proba:
+        p_sub = float(row[sub_idx].sum())
+        idx = sub_idx if p_sub >= 0.5 else boil_idx
+        best = int(idx[np.argmax(row[idx])])
+        out.append(
+            Prediction(
+                category=CATEGORIES[best],
+                quality=SUBSTANTIVE if p_sub >= 0.5 else BOILERPLATE,
+                p_substantive=min(1.0, max(0.0, p_sub)),
+                confidence=float(row[best]),
+                model_version=version,
+                probabilities={c: float(v) for c, v in zip(CATEGORIES, row, strict=True)},
+            )
+        )
+    return out
+
+
+def entropy(proba: np.ndarray) -> np.ndarray:
+    """Entropy of each probability row (for uncertainty)."""
+    p = np.clip(proba, 1e-12, 1.0)
+    return np.asarray(-(p * np.log(p)).sum(axis=1) / math.log(p.shape[1]))
