@@ -10,6 +10,7 @@ vendor's words. English is tokenised with a regexp and the nltk Snowball stemmer
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -201,7 +202,7 @@ def analyze(normalised: str) -> list[str]:
     # English (and placeholders), with CJK runs acting as token boundaries.
     words = [w if w.startswith("__") else _stem(w) for w in _EN_TOKEN.findall(lowered)]
     features.extend(words)
-    features.extend(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    features.extend(f"{a} {b}" for a, b in itertools.pairwise(words))
     for run in _CJK_RUN.findall(lowered):
         n = len(run)
         features.extend(run)
