@@ -1,7 +1,5 @@
 """replyqa: tell substantive vendor support replies from boilerplate, and score tickets."""
 
-from __future__ import annotations
-
 __version__ = "0.1.0"
 
 from .data import Example, read_examples

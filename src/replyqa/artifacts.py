@@ -81,7 +81,6 @@ def save(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    classifier.manifest = manifest
     return target
 
 

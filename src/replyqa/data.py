@@ -244,7 +244,7 @@ def check(path: Path | str, *, threshold: float = 0.8) -> CheckReport:
     for file in jsonl_files(Path(path)):
         for lineno, record in iter_records(file):
             if isinstance(record, DataError):
-                report.issues.append(Issue(str(file), lineno, str(record).split(": ", 2)[-1]))
+                report.issues.append(Issue(str(file), lineno, str(record).removeprefix(f"{file}:{lineno}: ")))
                 continue
             try:
                 ex = example_from_record(record, where="")

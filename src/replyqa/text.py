@@ -101,7 +101,7 @@ _SIGNOFF = re.compile(
 )
 
 _EN_TOKEN = re.compile(r"__[a-z]+__|[a-z]+(?:'[a-z]+)?")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s+|(?<=[。！？；])|\n+")
+_SENTENCE_END = re.compile(rf"(?<=[.!?。！？；;])\s+|(?<=[。！？；])|(?<=[!?;])(?=[{_CJK}])|\n+")
 
 _STEMMER = SnowballStemmer("english")
 

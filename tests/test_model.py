@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from replyqa.errors import InvalidInputError
+from replyqa.labels import CATEGORIES, quality_of
+from replyqa.model import Classifier, Prediction, TrainParams, train
+
+
+def test_predictions_are_typed_and_consistent(classifier: Classifier) -> None:
+    preds = classifier.predict(["Fixed in 4.2.1, please upgrade.", "请发一下日志", "Thanks, we'll look into it."])
+    assert len(preds) == 3
+    for p in preds:
+        assert isinstance(p, Prediction)
+        assert p.category in CATEGORIES
+        assert p.quality == quality_of(p.category)
+        assert 0.0 <= p.p_substantive <= 1.0
+        assert (p.p_substantive >= 0.5) == (p.quality == "substantive")
+        assert abs(sum(p.probabilities.values()) - 1.0) < 1e-6
+        assert p.model_version == "unsaved"
+
+
+def test_model_learns_the_tiny_set(classifier: Classifier, examples: list) -> None:
+    preds = classifier.predict([e.text for e in examples])
+    acc = np.mean([p.quality == e.quality for p, e in zip(preds, examples, strict=True)])
+    assert acc >= 0.9
+
+
+def test_training_is_deterministic_for_a_seed(examples: list) -> None:
+    params = TrainParams(min_df=1, calibration_folds=2, char_max_features=5000, seed=3)
+    a = train(examples, params).predict_proba(["Set the full absolute path."])
+    b = train(examples, params).predict_proba(["Set the full absolute path."])
+    assert np.array_equal(a, b)
+
+
+def test_temperature_is_fitted(classifier: Classifier) -> None:
+    assert classifier.model.temperature != 1.0
+    assert classifier.manifest["training_data"]["n_examples"] == 32
+
+
+def test_empty_text_is_refused(classifier: Classifier) -> None:
+    with pytest.raises(InvalidInputError, match="empty"):
+        classifier.predict(["ok", "   "])
+    with pytest.raises(InvalidInputError):
+        train([], TrainParams())
+
+
+def test_explain_gives_features_and_sentence_scores(classifier: Classifier) -> None:
+    text = "Thanks for reporting! The root cause is the token was built with uid 0, so validation fails."
+    exp = classifier.explain(text)
+    assert exp.prediction.category == classifier.predict([text])[0].category
+    assert len(exp.sentences) == 2
+    assert exp.sentences[1].p_substantive > exp.sentences[0].p_substantive
+    assert exp.toward_substantive and all(f.weight > 0 for f in exp.toward_substantive)
+    assert all(f.weight < 0 for f in exp.toward_boilerplate)
+    assert "prediction" in exp.to_dict()
