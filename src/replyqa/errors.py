@@ -33,3 +33,11 @@ class RegistryError(ReplyQAError):
 
 class QualityGateError(RegistryError):
     """A candidate model failed the quality gate and was not promoted."""
+
+
+class InputTooLargeError(InvalidInputError):
+    """A text, batch or body is over the configured limit."""
+
+
+class AuthError(ReplyQAError):
+    """A state-changing request lacks a valid token (or the endpoint is switched off)."""

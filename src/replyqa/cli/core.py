@@ -1,79 +1,29 @@
-"""The `replyqa` command line: a thin edge over the library."""
+"""Core commands: classify, label, train, evaluate, data check."""
 
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from . import __version__
-from .config import get_settings
-from .errors import ReplyQAError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _errors_to_exit(fn: F) -> F:
-    """Turn library errors into one line on stderr and exit code 1, no traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ReplyQAError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
-@click.group()
-@click.version_option(__version__, prog_name="replyqa")
-@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
-def main(verbose: bool) -> None:
-    """Label vendor support replies as boilerplate or substantive, and score tickets.
-
-    Example: replyqa classify "Fixed in 4.2.1, please upgrade."
-    """
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-
-
-def _model_option(fn: F) -> F:
-    return click.option(
-        "--model",
-        "model_path",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="Model version folder or models folder (default: the current model).",
-    )(fn)
-
-
-def _load(model_path: Path | None) -> Any:
-    from .model import Classifier
-
-    return Classifier.load(model_path or get_settings().models_dir)
+from ..config import get_settings
+from .common import errors_to_exit, load_classifier, main, model_option
 
 
 @main.command()
 @click.argument("text")
-@_model_option
+@model_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@_errors_to_exit
+@errors_to_exit
 def classify(text: str, model_path: Path | None, as_json: bool) -> None:
     """Classify one reply and show the evidence behind the label.
 
     Example: replyqa classify "Error 110 means the token expired; renew it before joining."
     """
-    explanation = _load(model_path).explain(text)
+    explanation = load_classifier(model_path).explain(text)
     if as_json:
         click.echo(json.dumps(explanation.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -106,8 +56,8 @@ def classify(text: str, model_path: Path | None, as_json: bool) -> None:
 )
 @click.option("--text-field", default="text", show_default=True, help="Name of the field holding the reply.")
 @click.option("--chunk-size", default=2048, show_default=True, help="Rows per chunk.")
-@_model_option
-@_errors_to_exit
+@model_option
+@errors_to_exit
 def label(
     input_path: Path, output: Path, rejects: Path | None, text_field: str, chunk_size: int, model_path: Path | None
 ) -> None:
@@ -115,11 +65,11 @@ def label(
 
     Example: replyqa label replies.jsonl -o labeled.jsonl
     """
-    from .batch import label_jsonl
+    from ..batch import label_jsonl
 
     start = time.perf_counter()
     stats = label_jsonl(
-        _load(model_path), input_path, output, rejects=rejects, text_field=text_field, chunk_size=chunk_size
+        load_classifier(model_path), input_path, output, rejects=rejects, text_field=text_field, chunk_size=chunk_size
     )
     elapsed = time.perf_counter() - start
     click.echo(
@@ -155,7 +105,7 @@ def label(
     "--cv/--no-cv", default=True, show_default=True, help="Record grouped cross-validation on the training split."
 )
 @click.option("--promote/--no-promote", default=False, help="Make the new version current (always, when none is).")
-@_errors_to_exit
+@errors_to_exit
 def train_cmd(
     data_dir: Path | None,
     models_dir: Path | None,
@@ -169,7 +119,7 @@ def train_cmd(
 
     Example: replyqa train --promote
     """
-    from .registry import train_and_save
+    from ..registry import train_and_save
 
     s = get_settings()
     result = train_and_save(
@@ -186,7 +136,7 @@ def train_cmd(
 
 
 @main.command("evaluate")
-@_model_option
+@model_option
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Labeled data folder.")
 @click.option("--devset", "devset_dir", type=click.Path(path_type=Path), default=None, help="Real-world devset folder.")
 @click.option("--cv", is_flag=True, help="Also cross-validate on the training split (slower).")
@@ -197,7 +147,7 @@ def train_cmd(
     default=None,
     help="Where to save the report (default: reports/).",
 )
-@_errors_to_exit
+@errors_to_exit
 def evaluate_cmd(
     model_path: Path | None, data_dir: Path | None, devset_dir: Path | None, cv: bool, out_dir: Path | None
 ) -> None:
@@ -205,11 +155,11 @@ def evaluate_cmd(
 
     Example: replyqa evaluate --cv
     """
-    from .evaluate import evaluate_model
+    from ..evaluate import evaluate_model
 
     s = get_settings()
     report = evaluate_model(
-        _load(model_path),
+        load_classifier(model_path),
         data_dir=data_dir or s.data_dir,
         devset_dir=devset_dir or s.devset_dir,
         cv=cv,
@@ -230,13 +180,13 @@ def data() -> None:
 @click.option(
     "--threshold", default=0.8, show_default=True, help="Shingle Jaccard at which two texts are near duplicates."
 )
-@_errors_to_exit
+@errors_to_exit
 def data_check(path: Path | None, threshold: float) -> None:
     """Validate labeled data: schema, labels, exact and near duplicates, balance.
 
     Example: replyqa data check data/labeled
     """
-    from .data import check, format_balance
+    from ..data import check, format_balance
 
     report = check(path or get_settings().data_dir, threshold=threshold)
     for issue in report.issues:
