@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     devset_dir: Path = PROJECT_ROOT.parent / "shared" / "devset"
     reports_dir: Path = PROJECT_ROOT / "reports"
     sla_policy: Path | None = None
+    policies_dir: Path | None = None
     admin_token: str | None = Field(default=None, repr=False)
     max_batch: int = 1000
     max_text_bytes: int = 100_000

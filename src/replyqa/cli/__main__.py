@@ -1,0 +1,5 @@
+"""`python -m replyqa.cli`."""
+
+from . import main
+
+main()
