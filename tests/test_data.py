@@ -97,3 +97,24 @@ def test_fingerprint_ignores_order_but_not_labels(examples: list) -> None:
         *examples[1:],
     ]
     assert fingerprint(changed) != fingerprint(examples)
+
+
+def test_minimal_pairs_in_one_group_are_contrasts_not_duplicates(tmp_path: Path) -> None:
+    body = "Thanks for the detailed report and the logcat, the camera crash on Pixel 8 with Android 14 "
+    fixed = body + "is fixed in 4.2.1."
+    later = body + "will be fixed in 4.2.1."
+    rows = [
+        {"id": "a", "text": fixed, "category": "solution", "lang": "en", "group": "g1"},
+        {"id": "b", "text": later, "category": "status_update", "lang": "en", "group": "g1"},
+        {
+            "id": "c",
+            "text": later.replace("detailed", "detail"),
+            "category": "status_update",
+            "lang": "en",
+            "group": "g2",
+        },
+    ]
+    report = check(write_jsonl(tmp_path / "pairs.jsonl", rows))
+    assert [(a[-1], b[-1]) for a, b, _ in report.contrast_pairs] == [("1", "2")]
+    assert [(a[-1], b[-1]) for a, b, _ in report.near_duplicates] == [("2", "3")]  # same label, other group
+    assert not report.ok

@@ -71,6 +71,7 @@ class CheckReport:
     issues: list[Issue] = field(default_factory=list)
     exact_duplicates: list[tuple[str, str]] = field(default_factory=list)
     near_duplicates: list[tuple[str, str, float]] = field(default_factory=list)
+    contrast_pairs: list[tuple[str, str, float]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -267,7 +268,14 @@ def check(path: Path | str, *, threshold: float = 0.8) -> CheckReport:
             by_key[key] = idx
     exact = {(by_key[dedup_key(report.examples[i].text)], i) for i in range(len(report.examples))}
     for i, j, sim in near_duplicate_pairs([e.text for e in report.examples], threshold=threshold):
-        if (i, j) not in exact and dedup_key(report.examples[i].text) != dedup_key(report.examples[j].text):
+        a, b = report.examples[i], report.examples[j]
+        if (i, j) in exact or dedup_key(a.text) == dedup_key(b.text):
+            continue
+        # A minimal pair written on purpose (same group, different label) teaches the rule
+        # that separates the labels; anything else this close is a duplicate.
+        if a.group == b.group and a.category != b.category:
+            report.contrast_pairs.append((where[i], where[j], sim))
+        else:
             report.near_duplicates.append((where[i], where[j], sim))
     return report
 

@@ -19,7 +19,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from .data import Example, fingerprint
 from .errors import InvalidInputError
 from .labels import BOILERPLATE, CATEGORIES, SUBSTANTIVE, SUBSTANTIVE_CATEGORIES
-from .text import analyze, normalise, sentences
+from .text import Analyzer, normalise, sentences
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,14 @@ class TrainParams:
 
     C: float = 8.0
     min_df: int = 2
-    char_ngrams: bool = True
+    char_ngrams: bool = False
+    stem: bool = False
+    word_ngrams: int = 2
+    cjk_ngrams: tuple[int, int] = (1, 3)
     char_max_features: int = 60000
     class_weight: str | None = "balanced"
+    binary_head: bool = False
+    binary_C: float = 4.0
     calibration_folds: int = 5
     seed: int = 0
 
@@ -112,7 +117,12 @@ class ReplyModel:
 
     def __init__(self, params: TrainParams) -> None:
         self.params = params
-        self.word = TfidfVectorizer(analyzer=analyze, min_df=params.min_df, sublinear_tf=True, dtype=np.float32)
+        self.word = TfidfVectorizer(
+            analyzer=Analyzer(params.stem, params.word_ngrams, tuple(params.cjk_ngrams)),  # type: ignore[arg-type]
+            min_df=params.min_df,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
         self.char: TfidfVectorizer | None = None
         if params.char_ngrams:
             self.char = TfidfVectorizer(
@@ -128,6 +138,12 @@ class ReplyModel:
             C=params.C, class_weight=params.class_weight, max_iter=3000, random_state=params.seed
         )
         self.temperature = 1.0
+        self.binary: LogisticRegression | None = None
+        if params.binary_head:
+            self.binary = LogisticRegression(
+                C=params.binary_C, class_weight=params.class_weight, max_iter=3000, random_state=params.seed
+            )
+        self.binary_temperature = 1.0
 
     def _features(self, normalised: Sequence[str], fit: bool = False) -> sp.csr_matrix:
         blocks = [self.word.fit_transform(normalised) if fit else self.word.transform(normalised)]
@@ -138,8 +154,17 @@ class ReplyModel:
     def fit(self, normalised: Sequence[str], labels: Sequence[int]) -> ReplyModel:
         """Fit the vectorizers and the linear model."""
         x = self._features(normalised, fit=True)
-        self.clf.fit(x, np.asarray(labels))
+        y = np.asarray(labels)
+        self.clf.fit(x, y)
+        if self.binary is not None:
+            self.binary.fit(x, _SUBSTANTIVE_MASK[y])
         return self
+
+    def binary_logits(self, normalised: Sequence[str]) -> np.ndarray | None:
+        """Decision values of the binary head (substantive vs boilerplate), if it has one."""
+        if self.binary is None:
+            return None
+        return np.asarray(self.binary.decision_function(self._features(normalised)), dtype=np.float64)
 
     def logits(self, normalised: Sequence[str]) -> np.ndarray:
         """Decision values, one column per category (all eight, in CATEGORIES order)."""
@@ -152,8 +177,28 @@ class ReplyModel:
         return out
 
     def proba(self, normalised: Sequence[str]) -> np.ndarray:
-        """Calibrated category probabilities (temperature-scaled softmax)."""
-        return softmax(self.logits(normalised) / self.temperature)
+        """Calibrated category probabilities.
+
+        The category model's temperature-scaled softmax, with the substantive mass set by
+        the binary head when there is one: the binary decision is learnt from all examples
+        at once, not from three thin classes summed.
+        """
+        x = self._features(normalised)
+        p = softmax(self._full(self.clf.decision_function(x)) / self.temperature)
+        if self.binary is None:
+            return p
+        p_sub = _sigmoid(np.asarray(self.binary.decision_function(x), dtype=np.float64) / self.binary_temperature)
+        return regroup(p, p_sub)
+
+    def substantive_direction(self, p: np.ndarray) -> np.ndarray:
+        """Per-feature weight on the substantive log-odds (for explanations), at probabilities p."""
+        if self.binary is not None:
+            return np.asarray(self.binary.coef_[0] / self.binary_temperature)
+        p_sub = max(float(p[_SUBSTANTIVE_MASK].sum()), 1e-12)
+        p_boil = max(float(p[~_SUBSTANTIVE_MASK].sum()), 1e-12)
+        # Gradient of the substantive log-odds with respect to each class logit.
+        grad = np.where(_SUBSTANTIVE_MASK, p / p_sub, -p / p_boil)[self.clf.classes_]
+        return np.asarray(grad @ self.clf.coef_ / self.temperature)
 
     def feature_names(self) -> list[str]:
         """Names of all feature columns, word block first."""
@@ -167,6 +212,19 @@ def _display(feature: str) -> str:
     return " ".join(f"<{w[2:-2]}>" if w.startswith("__") and w.endswith("__") else w for w in feature.split(" "))
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+def regroup(p: np.ndarray, p_sub: np.ndarray) -> np.ndarray:
+    """Rescale category probabilities so the substantive ones sum to p_sub."""
+    sub = p[:, _SUBSTANTIVE_MASK].sum(axis=1, keepdims=True)
+    out = p.copy()
+    out[:, _SUBSTANTIVE_MASK] *= p_sub[:, None] / np.clip(sub, 1e-12, None)
+    out[:, ~_SUBSTANTIVE_MASK] *= (1 - p_sub)[:, None] / np.clip(1 - sub, 1e-12, None)
+    return out
+
+
 def softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax."""
     z = z - z.max(axis=1, keepdims=True)
@@ -175,9 +233,15 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 
 def _fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature minimising the negative log-likelihood of held-out logits."""
+    """The temperature minimising the negative log-likelihood of held-out logits.
+
+    `logits` is (n, classes) with integer labels, or (n,) binary decision values with 0/1 labels.
+    """
 
     def nll(t: float) -> float:
+        if logits.ndim == 1:
+            p1 = np.clip(_sigmoid(logits / t), 1e-12, 1 - 1e-12)
+            return float(-np.mean(labels * np.log(p1) + (1 - labels) * np.log(1 - p1)))
         p = softmax(logits / t)
         return float(-np.mean(np.log(np.clip(p[np.arange(len(labels)), labels], 1e-12, None))))
 
@@ -198,15 +262,23 @@ def train(examples: Sequence[Example], params: TrainParams | None = None) -> Cla
     if folds >= 2 and len(set(labels)) >= 2:
         # Out-of-fold logits fit the temperature, so calibration is not judged on seen data.
         oof = np.zeros((len(examples), len(CATEGORIES)))
+        oof_bin = np.zeros(len(examples))
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=params.seed)
         for tr, te in splitter.split(normalised, labels, groups):
             fold = ReplyModel(params).fit([normalised[i] for i in tr], labels[tr])
-            oof[te] = fold.logits([normalised[i] for i in te])
+            held = [normalised[i] for i in te]
+            oof[te] = fold.logits(held)
+            b = fold.binary_logits(held)
+            if b is not None:
+                oof_bin[te] = b
         model.temperature = _fit_temperature(oof, labels)
+        if params.binary_head:
+            model.binary_temperature = _fit_temperature(oof_bin, _SUBSTANTIVE_MASK[labels].astype(float))
     model.fit(normalised, labels)
     manifest = {
         "hyperparameters": params.to_dict(),
         "temperature": model.temperature,
+        "binary_temperature": model.binary_temperature,
         "training_data": {
             "fingerprint": fingerprint(examples),
             "n_examples": len(examples),
@@ -264,9 +336,7 @@ class Classifier:
         p = proba[0]
         p_sub = max(float(p[_SUBSTANTIVE_MASK].sum()), 1e-12)
         p_boil = max(float(p[~_SUBSTANTIVE_MASK].sum()), 1e-12)
-        # Gradient of the substantive log-odds with respect to each class logit.
-        grad = np.where(_SUBSTANTIVE_MASK, p / p_sub, -p / p_boil)[self.model.clf.classes_]
-        direction = grad @ self.model.clf.coef_ / self.model.temperature
+        direction = self.model.substantive_direction(p)
         cols = x.indices
         contrib = x.data * direction[cols]
         names = self.model.feature_names()

@@ -10,7 +10,6 @@ vendor's words. English is tokenised with a regexp and the nltk Snowball stemmer
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -195,27 +194,49 @@ def _length_bucket(n_chars: int) -> str:
     return "xl"
 
 
+class Analyzer:
+    """Features of normalised text: English words (1..n-grams), CJK char n-grams, shape tokens.
+
+    Words keep their surface form by default: stemming folds "fixed" and "will be fixed"
+    together, and that tense is what separates a solution from a status update.
+    """
+
+    def __init__(self, stem: bool = False, word_ngrams: int = 2, cjk_ngrams: tuple[int, int] = (1, 3)) -> None:
+        self.stem = stem
+        self.word_ngrams = word_ngrams
+        self.cjk_ngrams = cjk_ngrams
+
+    def __call__(self, normalised: str) -> list[str]:
+        """The feature tokens of one normalised text."""
+        features: list[str] = []
+        lowered = normalised.lower()
+        # English (and placeholders), with CJK runs acting as token boundaries.
+        words = _EN_TOKEN.findall(lowered)
+        if self.stem:
+            words = [w if w.startswith("__") else _stem(w) for w in words]
+        features.extend(words)
+        for n in range(2, self.word_ngrams + 1):
+            features.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+        lo, hi = self.cjk_ngrams
+        for run in _CJK_RUN.findall(lowered):
+            for n in range(lo, hi + 1):
+                features.extend(run[i : i + n] for i in range(len(run) - n + 1))
+        stripped = re.sub(r"__[a-z]+__", "X", normalised)
+        n_cjk = sum(len(r) for r in _CJK_RUN.findall(stripped))
+        # CJK characters carry about two English words' worth of text each.
+        size = len(stripped) - n_cjk + 3 * n_cjk
+        features.append(f"__len_{_length_bucket(size)}__")
+        if "?" in normalised or "？" in normalised or "吗" in normalised:
+            features.append("__question__")
+        return features
+
+
+_DEFAULT_ANALYZER = Analyzer(stem=True)
+
+
 def analyze(normalised: str) -> list[str]:
-    """Features of normalised text: English stems (1-2 grams), CJK char 1-3 grams, shape tokens."""
-    features: list[str] = []
-    lowered = normalised.lower()
-    # English (and placeholders), with CJK runs acting as token boundaries.
-    words = [w if w.startswith("__") else _stem(w) for w in _EN_TOKEN.findall(lowered)]
-    features.extend(words)
-    features.extend(f"{a} {b}" for a, b in itertools.pairwise(words))
-    for run in _CJK_RUN.findall(lowered):
-        n = len(run)
-        features.extend(run)
-        features.extend(run[i : i + 2] for i in range(n - 1))
-        features.extend(run[i : i + 3] for i in range(n - 2))
-    stripped = re.sub(r"__[a-z]+__", "X", normalised)
-    n_cjk = sum(len(r) for r in _CJK_RUN.findall(stripped))
-    # CJK characters carry about two English words' worth of text each.
-    size = len(stripped) - n_cjk + 3 * n_cjk
-    features.append(f"__len_{_length_bucket(size)}__")
-    if "?" in normalised or "？" in normalised or "吗" in normalised:
-        features.append("__question__")
-    return features
+    """Features of normalised text with stemming (see `Analyzer`)."""
+    return _DEFAULT_ANALYZER(normalised)
 
 
 def detect_lang(text: str) -> str:

@@ -201,7 +201,8 @@ def data_check(path: Path | None, threshold: float) -> None:
     errors = sum(i.severity == "error" for i in report.issues)
     click.echo(
         f"\n{len(report.examples)} examples, {errors} errors, {len(report.exact_duplicates)} exact and "
-        f"{len(report.near_duplicates)} near duplicate pairs"
+        f"{len(report.near_duplicates)} near duplicate pairs; {len(report.contrast_pairs)} contrast pairs"
+        " (same group, different category: allowed)"
     )
     if not report.ok:
         sys.exit(1)
