@@ -334,8 +334,6 @@ class Classifier:
         normalised = normalise(text)
         x = self.model._features([normalised])
         p = proba[0]
-        p_sub = max(float(p[_SUBSTANTIVE_MASK].sum()), 1e-12)
-        p_boil = max(float(p[~_SUBSTANTIVE_MASK].sum()), 1e-12)
         direction = self.model.substantive_direction(p)
         cols = x.indices
         contrib = x.data * direction[cols]
