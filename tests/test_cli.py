@@ -125,3 +125,17 @@ def test_train_then_evaluate(data_dir: Path, tmp_path: Path, monkeypatch: pytest
     )
     assert ev.exit_code == 0, ev.output
     assert "test split" in ev.output and (tmp_path / "rep" / "evaluation-v1.json").is_file()
+
+
+def test_data_split_keeps_groups_apart(examples: list, tmp_path: Path) -> None:
+    from replyqa.data import read_examples, write_examples
+
+    src = tmp_path / "all.jsonl"
+    write_examples(src, examples)
+    result = CliRunner().invoke(
+        main, ["data", "split", str(src), "--out", str(tmp_path / "out"), "--test-fraction", "0.3"]
+    )
+    assert result.exit_code == 0, result.output
+    train, test = read_examples(tmp_path / "out" / "train.jsonl"), read_examples(tmp_path / "out" / "test.jsonl")
+    assert len(train) + len(test) == len(examples) and test
+    assert not {e.group for e in train} & {e.group for e in test}

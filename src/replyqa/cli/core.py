@@ -206,3 +206,27 @@ def data_check(path: Path | None, threshold: float) -> None:
     )
     if not report.ok:
         sys.exit(1)
+
+
+@data.command("split")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Folder for train.jsonl and test.jsonl."
+)
+@click.option("--test-fraction", default=0.22, show_default=True, help="Share of examples for the test split.")
+@click.option("--seed", default=13, show_default=True)
+@errors_to_exit
+def data_split(inputs: tuple[Path, ...], out_dir: Path, test_fraction: float, seed: int) -> None:
+    """Split labeled data into train/test by group, stratified by category and language.
+
+    Example: replyqa data split corpus/*.jsonl --out data/labeled
+    """
+    from ..data import TEST_FILE, TRAIN_FILE, format_balance, read_examples, split_by_group, write_examples
+
+    examples = [e for path in inputs for e in read_examples(path)]
+    train, test = split_by_group(examples, test_fraction=test_fraction, seed=seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_examples(out_dir / TRAIN_FILE, train)
+    write_examples(out_dir / TEST_FILE, test)
+    click.echo(f"train: {len(train)}  test: {len(test)} ({len(test) / max(1, len(examples)):.1%})")
+    click.echo(format_balance(test))
