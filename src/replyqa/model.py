@@ -39,6 +39,7 @@ class TrainParams:
     char_max_features: int = 60000
     class_weight: str | None = "balanced"
     binary_head: bool = False
+    balance_quality: bool = True
     binary_C: float = 4.0
     calibration_folds: int = 5
     seed: int = 0
@@ -135,7 +136,10 @@ class ReplyModel:
                 dtype=np.float32,
             )
         self.clf = LogisticRegression(
-            C=params.C, class_weight=params.class_weight, max_iter=3000, random_state=params.seed
+            C=params.C,
+            class_weight=None if params.balance_quality else params.class_weight,
+            max_iter=3000,
+            random_state=params.seed,
         )
         self.temperature = 1.0
         self.binary: LogisticRegression | None = None
@@ -155,7 +159,7 @@ class ReplyModel:
         """Fit the vectorizers and the linear model."""
         x = self._features(normalised, fit=True)
         y = np.asarray(labels)
-        self.clf.fit(x, y)
+        self.clf.fit(x, y, sample_weight=quality_weights(y) if self.params.balance_quality else None)
         if self.binary is not None:
             self.binary.fit(x, _SUBSTANTIVE_MASK[y])
         return self
@@ -210,6 +214,23 @@ class ReplyModel:
 
 def _display(feature: str) -> str:
     return " ".join(f"<{w[2:-2]}>" if w.startswith("__") and w.endswith("__") else w for w in feature.split(" "))
+
+
+def quality_weights(labels: np.ndarray) -> np.ndarray:
+    """Sample weights giving each quality half the total weight, each category an equal share of it.
+
+    Plain per-category balancing would give boilerplate (five categories) 5/8 of the weight
+    and bias the binary decision; this keeps both the categories and the qualities balanced.
+    """
+    counts = np.bincount(labels, minlength=len(CATEGORIES)).astype(float)
+    present = counts > 0
+    weights = np.zeros(len(CATEGORIES))
+    for side in (_SUBSTANTIVE_MASK, ~_SUBSTANTIVE_MASK):
+        cats = side & present
+        if cats.any():
+            weights[cats] = 0.5 / cats.sum() / counts[cats]
+    w = weights[labels]
+    return np.asarray(w * len(labels) / w.sum())
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
