@@ -53,3 +53,15 @@ def test_explain_gives_features_and_sentence_scores(classifier: Classifier) -> N
     assert exp.toward_substantive and all(f.weight > 0 for f in exp.toward_substantive)
     assert all(f.weight < 0 for f in exp.toward_boilerplate)
     assert "prediction" in exp.to_dict()
+
+
+def test_quality_weights_balance_both_levels() -> None:
+    from replyqa.model import quality_weights
+
+    labels = np.array([0] * 10 + [1] * 30 + [5] * 5 + [6] * 5 + [7] * 20)
+    w = quality_weights(labels)
+    sub = np.isin(labels, [5, 6, 7])
+    assert w[sub].sum() == pytest.approx(w[~sub].sum())
+    assert w[labels == 0].sum() == pytest.approx(w[labels == 1].sum())
+    assert w[labels == 5].sum() == pytest.approx(w[labels == 7].sum())
+    assert w.sum() == pytest.approx(len(labels))
