@@ -59,9 +59,11 @@ def save(
         raise ArtifactError(f"model version {version} already exists in {models_dir}; choose another name")
     models_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{version}.", suffix=".tmp"))
+    staging.chmod(0o755)
     try:
         artifact = staging / ARTIFACT_NAME
         joblib.dump(classifier.model, artifact, compress=3)
+        artifact.chmod(0o644)
         manifest = {
             **classifier.manifest,
             "format_version": FORMAT_VERSION,
