@@ -65,3 +65,14 @@ def test_quality_weights_balance_both_levels() -> None:
     assert w[labels == 0].sum() == pytest.approx(w[labels == 1].sum())
     assert w[labels == 5].sum() == pytest.approx(w[labels == 7].sum())
     assert w.sum() == pytest.approx(len(labels))
+
+
+def test_fast_inference_path_equals_scikit_learn(classifier: Classifier) -> None:
+    from replyqa.text import normalise
+
+    texts = [normalise(t) for t in ["Fixed in 4.2.1, please upgrade.", "请发一下日志", "xyzzy", "Thanks! 根因是驱动"]]
+    model = classifier.model
+    fast = model._word_features(texts)
+    slow = model.word.transform(texts)
+    assert np.allclose(fast.toarray(), slow.toarray(), atol=1e-6)
+    assert np.allclose(model._decision(slow), model.clf.decision_function(slow), atol=1e-5)

@@ -127,6 +127,33 @@ def _replay(chunks: list[bytes], final: Message | None, receive: Receive | None 
     return replay
 
 
+class Observe:
+    """Pure ASGI middleware: count requests and time them by route template."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.observe(scope["method"], path, status, time.perf_counter() - start)
+
+
 def _error_body(error: str, detail: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
     return {"error": error, "detail": detail, "fields": fields or []}
 
@@ -234,15 +261,7 @@ def create_app(settings: Settings | None = None, classifier: Classifier | None =
     for router in (classify.router, transcripts.router, meta.router, admin.router):
         app.include_router(router)
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.observe(request.method, path, response.status_code, time.perf_counter() - start)
-        return response
-
+    app.add_middleware(Observe, metrics=metrics)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
 
