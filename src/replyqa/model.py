@@ -170,7 +170,7 @@ class ReplyModel:
         counts: list[int] = []
         indptr = [0]
         for doc in normalised:
-            for token, n in Counter(analyzer(doc)).items():  # type: ignore[operator]
+            for token, n in Counter(analyzer(doc)).items():
                 j = vocab.get(token)
                 if j is not None:
                     cols.append(j)
@@ -190,7 +190,7 @@ class ReplyModel:
         scores = np.asarray(x @ self.clf.coef_.T) + self.clf.intercept_
         return np.asarray(scores, dtype=np.float64)
 
-    def fit(self, normalised: Sequence[str], labels: Sequence[int]) -> ReplyModel:
+    def fit(self, normalised: Sequence[str], labels: Sequence[int] | np.ndarray) -> ReplyModel:
         """Fit the vectorizers and the linear model."""
         x = self._features(normalised, fit=True)
         y = np.asarray(labels)

@@ -175,7 +175,7 @@ def mask(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return _STEMMER.stem(word)
+    return str(_STEMMER.stem(word))
 
 
 def normalise(text: str) -> str:

@@ -69,7 +69,7 @@ class TranscriptIn(BaseModel):
     messages: list[MessageIn] = Field(min_length=1)
 
 
-_TRANSCRIPT_EXAMPLE = {
+_TRANSCRIPT_EXAMPLE: dict[str, Any] = {
     "transcripts": [
         {
             "id": "T-1042",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
@@ -11,7 +13,7 @@ from ..schemas import ClassifyRequest, ClassifyResponse, ErrorOut, PredictionOut
 
 router = APIRouter(prefix="/v1", tags=["classify"])
 
-_ERRORS = {413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+_ERRORS: dict[int | str, dict[str, Any]] = {413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
 def check_texts(body: ClassifyRequest, max_batch: int, max_text_bytes: int) -> tuple[list[str], str]:
