@@ -118,3 +118,32 @@ def test_minimal_pairs_in_one_group_are_contrasts_not_duplicates(tmp_path: Path)
     assert [(a[-1], b[-1]) for a, b, _ in report.contrast_pairs] == [("1", "2")]
     assert [(a[-1], b[-1]) for a, b, _ in report.near_duplicates] == [("2", "3")]  # same label, other group
     assert not report.ok
+
+
+def test_holdout_is_a_stable_fifth_of_feedback_groups() -> None:
+    from replyqa.data import in_holdout
+
+    examples = [example_from_record({**GOOD, "id": f"f{i}", "group": f"g{i // 2}"}) for i in range(4000)]
+    held = [e for e in examples if in_holdout(e)]
+    assert 0.17 < len(held) / len(examples) < 0.23
+    assert held == [e for e in examples if in_holdout(e)]  # deterministic
+    by_group = {}
+    for e in examples:
+        by_group.setdefault(e.group, set()).add(in_holdout(e))
+    assert all(len(v) == 1 for v in by_group.values())  # variants of one case stay together
+
+
+def test_load_split_trains_on_feedback_minus_the_held_aside_slice(data_dir: Path) -> None:
+    from replyqa.data import in_holdout, load_feedback_holdout, load_split, read_feedback
+    from replyqa.feedback import add_feedback
+
+    samples = [(i, {"text": f"Set bufferSize to {i} ms before joining.", "category": "solution"}) for i in range(40)]
+    add_feedback(samples, data_dir)
+    feedback = read_feedback(data_dir)
+    holdout = load_feedback_holdout(data_dir)
+    train, _ = load_split(data_dir)
+    base, _ = load_split(data_dir, with_feedback=False)
+    assert len(feedback) == 40 and 0 < len(holdout) < 40
+    assert all(in_holdout(e) for e in holdout)
+    assert {e.id for e in train} == {e.id for e in base} | {e.id for e in feedback if not in_holdout(e)}
+    assert not {e.id for e in holdout} & {e.id for e in train}

@@ -58,3 +58,43 @@ def test_evaluate_model_report_sections(classifier: Classifier, data_dir: Path, 
     assert "binary_macro_f1" in report.text()
     path = report.save(tmp_path / "out")
     assert path.is_file() and path.with_suffix(".txt").is_file()
+
+
+def test_nested_subsets_grow_by_whole_groups(examples: list[Example]) -> None:
+    import itertools
+
+    from replyqa.evaluate import nested_subsets
+
+    subsets = nested_subsets(examples, [0.5, 0.25, 1.0])
+    sizes = [len(s) for s in subsets]
+    assert sizes == sorted(sizes) and sizes[-1] == len(examples) and sizes[0] >= 0.25 * len(examples)
+    for small, big in itertools.pairwise(subsets):
+        assert {e.id for e in small} <= {e.id for e in big}
+
+
+def test_learning_curve_scores_growing_fractions(examples: list[Example]) -> None:
+    from replyqa.evaluate import format_curve, learning_curve
+
+    messages: list[str] = []
+    params = TrainParams(min_df=1, calibration_folds=2)
+    points = learning_curve(examples, examples[::2], params, fractions=(0.02, 0.5, 1.0), progress=messages.append)
+    assert [p["fraction"] for p in points] == [0.5, 1.0]  # 2% is one example: skipped, and said so
+    assert "skipping 2%" in messages[0]
+    assert points[-1]["n_train"] == len(examples) and 0 <= points[0]["binary_macro_f1"] <= 1
+    text = format_curve(points)
+    assert "learning curve" in text and "last step" in text and "F1 zh" in text
+
+
+def test_evaluate_model_with_curve(classifier: Classifier, data_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from replyqa.artifacts import save
+    from replyqa.cli import main
+
+    model = save(classifier, tmp_path / "models", version="vc")
+    args = ["evaluate", "--curve", "--model", str(model), "--data", str(data_dir), "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(main, [*args, "--devset", str(tmp_path / "none")])
+    assert result.exit_code == 0, result.output
+    assert "== learning curve (scored on the test split) ==" in result.output
+    saved = (tmp_path / "r" / "evaluation-vc.json").read_text()
+    assert '"learning curve"' in saved

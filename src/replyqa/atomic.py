@@ -1,7 +1,8 @@
-"""Atomic file writes: a temporary file in the same folder, fsynced, renamed into place."""
+"""Atomic file writes (a temporary file in the same folder, fsynced, renamed into place) and file locks."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from collections.abc import Iterator
@@ -37,3 +38,29 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
 def atomic_write_text(path: Path | str, text: str) -> None:
     """Write UTF-8 text atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@contextmanager
+def file_lock(path: Path | str, *, shared: bool = False) -> Iterator[None]:
+    """Hold an advisory lock on `path` (created if missing) for the block, waiting until it is granted.
+
+    `flock` locks belong to an open file, so threads and processes exclude each other alike;
+    the kernel drops the lock when the holder exits, even after a crash.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path | str) -> None:
+    """Flush a folder's entries (a new or renamed file in it) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import re
 import unicodedata
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_open
+from .atomic import atomic_open, file_lock
 from .errors import DataError
 from .labels import CATEGORIES, LANGS, QUALITIES, quality_of
 
@@ -22,6 +23,11 @@ DOMAINS = ("rtc", "cloud", "payments", "push", "maps", "auth", "database", "mobi
 TRAIN_FILE = "train.jsonl"
 TEST_FILE = "test.jsonl"
 FEEDBACK_DIR = "feedback"
+FEEDBACK_LOCK = ".lock"
+# Share of feedback groups held aside for evaluation (never trained on).
+HOLDOUT_FRACTION = 0.2
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -165,16 +171,59 @@ def fingerprint(examples: Sequence[Example]) -> str:
 
 
 def load_split(data_dir: Path | str, *, with_feedback: bool = True) -> tuple[list[Example], list[Example]]:
-    """The fixed (train, test) split of a labeled-data folder; feedback joins training."""
+    """The fixed (train, test) split of a labeled-data folder; feedback joins training, minus its held-aside slice."""
     data_dir = Path(data_dir)
     train_path, test_path = data_dir / TRAIN_FILE, data_dir / TEST_FILE
     for p in (train_path, test_path):
         if not p.is_file():
             raise DataError(f"{p} is missing; the labeled corpus needs {TRAIN_FILE} and {TEST_FILE}")
     train = read_examples(train_path)
-    if with_feedback and (data_dir / FEEDBACK_DIR).is_dir():
-        train += read_examples(data_dir / FEEDBACK_DIR)
+    if with_feedback:
+        train += [e for e in read_feedback(data_dir) if not in_holdout(e)]
     return train, read_examples(test_path)
+
+
+def in_holdout(example: Example, fraction: float = HOLDOUT_FRACTION) -> bool:
+    """True for feedback held aside for evaluation: a stable hash of the group, so variants stay together."""
+    digest = hashlib.sha256(f"holdout:{example.group}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") < fraction * 2**64
+
+
+def load_feedback_holdout(data_dir: Path | str) -> list[Example]:
+    """The held-aside slice of feedback: evaluated on by the quality gate, never trained on."""
+    return [e for e in read_feedback(data_dir) if in_holdout(e)]
+
+
+def read_feedback(data_dir: Path | str) -> list[Example]:
+    """Every sample under `data_dir/feedback/`, read under a shared lock so no append is seen half-written."""
+    folder = Path(data_dir) / FEEDBACK_DIR
+    if not folder.is_dir():
+        return []
+    try:
+        with file_lock(folder / FEEDBACK_LOCK, shared=True):
+            return _read_feedback_files(folder)
+    except OSError:  # a read-only checkout: no writer can be appending either
+        return _read_feedback_files(folder)
+
+
+def _read_feedback_files(folder: Path) -> list[Example]:
+    examples: list[Example] = []
+    for file in jsonl_files(folder):
+        lines = file.read_text(encoding="utf-8").split("\n")
+        for lineno, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                if lineno == len(lines):
+                    # A last line without its newline is an append that crashed midway: it was never
+                    # reported as accepted, and the next append cuts it off.
+                    log.warning("%s:%d: ignoring an incomplete last line (an interrupted append)", file, lineno)
+                    break
+                raise DataError(f"{file}:{lineno}: bad JSON: {exc.msg} at column {exc.colno}") from exc
+            examples.append(example_from_record(record, where=f"{file}:{lineno}"))
+    return examples
 
 
 # --- duplicates -------------------------------------------------------------

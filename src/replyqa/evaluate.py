@@ -217,6 +217,7 @@ class EvaluationReport:
     def __init__(self, model_version: str) -> None:
         self.model_version = model_version
         self.sections: dict[str, dict[str, Any]] = {}
+        self.curve: list[dict[str, Any]] | None = None
 
     def add(self, name: str, model: dict[str, Any], baseline: dict[str, Any] | None = None) -> None:
         """Add a section: the model's scores and, optionally, the baseline's."""
@@ -224,13 +225,18 @@ class EvaluationReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready dict."""
-        return {"model_version": self.model_version, **self.sections}
+        out: dict[str, Any] = {"model_version": self.model_version, **self.sections}
+        if self.curve is not None:
+            out["learning curve"] = self.curve
+        return out
 
     def text(self) -> str:
         """The report as text, one block per section."""
         blocks = [f"model {self.model_version}"]
         for name, sec in self.sections.items():
             blocks.append(format_scores(name, sec["model"], sec.get("baseline")))
+        if self.curve is not None:
+            blocks.append(format_curve(self.curve))
         return "\n\n".join(blocks)
 
     def save(self, out_dir: Path) -> Path:
@@ -249,15 +255,20 @@ def evaluate_model(
     cv: bool = False,
     params: TrainParams | None = None,
     progress: Callable[[str], None] | None = None,
+    curve: bool = False,
 ) -> EvaluationReport:
-    """Evaluate on the fixed test split, the devset when present, and optionally grouped CV."""
-    from .data import load_split
+    """Evaluate on the fixed test split, held-aside feedback and the devset when present, optionally CV and a curve."""
+    from .data import load_feedback_holdout, load_split
 
     say = progress or (lambda _msg: None)
     train_set, test_set = load_split(data_dir)
     report = EvaluationReport(classifier.version)
     res = evaluate(classifier, test_set)
     report.add("test split", res["model"], res["baseline"])
+    holdout = load_feedback_holdout(data_dir)
+    if holdout:
+        res = evaluate(classifier, holdout)
+        report.add("feedback holdout", res["model"], res["baseline"])
     if devset_dir is not None and Path(devset_dir).exists():
         dev = read_devset(devset_dir)
         res = evaluate(classifier, dev)
@@ -268,4 +279,101 @@ def evaluate_model(
         hp = params or TrainParams(**classifier.manifest.get("hyperparameters", {}))
         cvres = cross_validate(train_set, hp, progress=lambda k, n: say(f"cross-validation fold {k}/{n}"))
         report.add("cross-validation on training split", cvres)
+    if curve:
+        hp = params or TrainParams(**classifier.manifest.get("hyperparameters", {}))
+        report.curve = learning_curve(train_set, test_set, hp, progress=say)
     return report
+
+
+# --- learning curve ---------------------------------------------------------
+
+CURVE_FRACTIONS = (0.1, 0.25, 0.5, 0.75, 1.0)
+
+
+def nested_subsets(examples: Sequence[Example], fractions: Sequence[float], seed: int = 0) -> list[list[Example]]:
+    """Growing subsets of whole groups, stratified by category, each containing the previous one.
+
+    Nesting makes the curve measure more data rather than another random draw.
+    """
+    groups: dict[str, list[Example]] = {}
+    for ex in examples:
+        groups.setdefault(ex.group, []).append(ex)
+    strata: dict[str, list[str]] = {}
+    for name in sorted(groups):
+        strata.setdefault(groups[name][0].category, []).append(name)
+    rng = np.random.default_rng(seed)
+    # Each group's place in the order is its (shuffled) rank within its category, as a share of that
+    # category: every prefix of the order then holds each category in proportion.
+    keyed: list[tuple[float, float, str]] = []
+    for names in strata.values():
+        for rank, name in enumerate(rng.permutation(names)):
+            keyed.append(((rank + 0.5) / len(names), float(rng.random()), str(name)))
+    order = [name for _, _, name in sorted(keyed)]
+    out: list[list[Example]] = []
+    taken: list[Example] = []
+    it = iter(order)
+    for fraction in sorted(fractions):
+        target = fraction * len(examples)
+        while len(taken) < target - 1e-9:
+            group = next(it, None)
+            if group is None:
+                break
+            taken.extend(groups[group])
+        out.append(list(taken))
+    return out
+
+
+def learning_curve(
+    train_set: Sequence[Example],
+    test_set: Sequence[Example],
+    params: TrainParams | None = None,
+    fractions: Sequence[float] = CURVE_FRACTIONS,
+    *,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Test-split scores of models trained on growing fractions of the training split."""
+    if not test_set:
+        raise DataError("nothing to evaluate: the test split is empty")
+    points: list[dict[str, Any]] = []
+    for fraction, subset in zip(sorted(fractions), nested_subsets(train_set, fractions, seed), strict=True):
+        if len({e.category for e in subset}) < 2:
+            if progress:
+                progress(f"skipping {fraction:.0%}: {len(subset)} examples cover fewer than two categories")
+            continue
+        if progress:
+            progress(f"learning curve: training on {fraction:.0%} ({len(subset)} examples)")
+        clf = train(subset, params)
+        scores = summary(score(test_set, clf.predict_proba([e.text for e in test_set])))
+        points.append({"fraction": fraction, "n_train": len(subset), **scores})
+    return points
+
+
+def format_curve(points: Sequence[dict[str, Any]]) -> str:
+    """The learning curve as a table, one row per training fraction."""
+    langs = sorted({lang for p in points for lang in p.get("per_lang", {})})
+    lines = [
+        "== learning curve (scored on the test split) ==",
+        f"{'fraction':>9}{'n_train':>9}{'binF1':>8}{'catF1':>8}{'sub_rec':>8}{'ECE':>7}"
+        + "".join(f"{'F1 ' + lang:>12}" for lang in langs),
+    ]
+    for p in points:
+        per_lang = p.get("per_lang", {})
+        lines.append(
+            f"{p['fraction']:>9.0%}{p['n_train']:>9}{p['binary_macro_f1']:>8.3f}{p['category_macro_f1']:>8.3f}"
+            f"{p['substantive_recall']:>8.3f}{p['ece']:>7.3f}"
+            + "".join(
+                f"{per_lang[lang]['binary_macro_f1']:>12.3f}" if lang in per_lang else f"{'-':>12}" for lang in langs
+            )
+        )
+    if len(points) >= 2:
+        gain = points[-1]["binary_macro_f1"] - points[-2]["binary_macro_f1"]
+        lines.append(
+            f"last step ({points[-2]['n_train']} -> {points[-1]['n_train']} examples): binary macro-F1 {gain:+.3f}; "
+            + (
+                "still rising, more labels should help"
+                if gain > 0.005
+                else "flat, more of the same labels helps little"
+            )
+        )
+    return "\n".join(lines)

@@ -139,6 +139,7 @@ class ReplyModel:
         self.clf = LogisticRegression(
             C=params.C,
             class_weight=None if params.balance_quality else params.class_weight,
+            solver="newton-cg",  # ~15x faster than lbfgs here, same optimum (measured in bench_train)
             max_iter=3000,
             random_state=params.seed,
         )
@@ -146,7 +147,11 @@ class ReplyModel:
         self.binary: LogisticRegression | None = None
         if params.binary_head:
             self.binary = LogisticRegression(
-                C=params.binary_C, class_weight=params.class_weight, max_iter=3000, random_state=params.seed
+                C=params.binary_C,
+                class_weight=params.class_weight,
+                solver="newton-cg",
+                max_iter=3000,
+                random_state=params.seed,
             )
         self.binary_temperature = 1.0
 

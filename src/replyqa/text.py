@@ -43,6 +43,9 @@ _TRAD = (
     "於于並并裝装據据寫写讀读態态雜杂卻却嗎吗礙碍驅驱圖图畫画廠厂牆墙該该迴回溝沟鏈链續续屬属繫系顯显"
 )
 _TRAD_TABLE = str.maketrans({_TRAD[i]: _TRAD[i + 1] for i in range(0, len(_TRAD) - 1, 2)})
+# str.translate with a dict walks every character in Python-level lookups; most replies
+# have no traditional character at all, and a character-class search finds that in C.
+_HAS_TRAD = re.compile("[" + "".join(sorted({_TRAD[i] for i in range(0, len(_TRAD) - 1, 2)})) + "]")
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -63,6 +66,7 @@ _PATH = re.compile(r"(?:(?<=\s)|^)(?:[A-Za-z]:\\|~?/)[\w.\-]+(?:[/\\][\w.\-]+)+/
 _IDENT = re.compile(
     r"\b(?:[a-z]+[A-Z][A-Za-z0-9]*|[a-z0-9]+(?:_[a-z0-9]+){1,5}|[A-Z][a-z]+[A-Z][A-Za-z0-9]*)\b(?:\(\))?"
 )
+_DIGIT = re.compile(r"\d")
 _NUM = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:ms|s|kbps|mbps|fps|hz|k|m|%)?(?![\w.])", re.I)
 
 _LOG_LINE = re.compile(
@@ -116,7 +120,9 @@ class Parts:
 
 def normalise_unicode(text: str) -> str:
     """NFKC (full-width forms to ASCII), traditional to simplified where cheap, tidy spaces."""
-    text = unicodedata.normalize("NFKC", text).translate(_TRAD_TABLE)
+    text = unicodedata.normalize("NFKC", text)
+    if _HAS_TRAD.search(text):
+        text = text.translate(_TRAD_TABLE)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u200b", "")
     return text
 
@@ -157,19 +163,31 @@ def _mask_logs(text: str) -> str:
 
 def mask(text: str) -> str:
     """Replace code, logs, links, versions, error codes, paths and identifiers by placeholders."""
-    text = _FENCE.sub(" __code__ \n", text)
+    # Each guard is a character every match of its pattern needs: a pattern that cannot
+    # match is not run (the batch hot path; the output is the same either way).
+    if "```" in text:
+        text = _FENCE.sub(" __code__ \n", text)
     text = _mask_logs(text)
-    text = _INDENTED_CODE.sub(" __code__ ", text)
-    text = _INLINE_CODE.sub(" __ident__ ", text)
-    text = _URL.sub(" __url__ ", text)
-    text = _EMAIL.sub(" __email__ ", text)
-    text = _MENTION.sub(" __mention__ ", text)
-    text = _ISSUE.sub(" __issue__ ", text)
-    text = _PATH.sub(" __path__ ", text)
-    text = _VERSION.sub(" __version__ ", text)
+    if "    " in text or "\t" in text:
+        text = _INDENTED_CODE.sub(" __code__ ", text)
+    if "`" in text:
+        text = _INLINE_CODE.sub(" __ident__ ", text)
+    if "://" in text or "www." in text.lower():
+        text = _URL.sub(" __url__ ", text)
+    if "@" in text:
+        text = _EMAIL.sub(" __email__ ", text)
+        text = _MENTION.sub(" __mention__ ", text)
+    if "#" in text:
+        text = _ISSUE.sub(" __issue__ ", text)
+    if "/" in text or "\\" in text:
+        text = _PATH.sub(" __path__ ", text)
+    digits = _DIGIT.search(text) is not None  # placeholders add no digit, so this holds below
+    if digits:
+        text = _VERSION.sub(" __version__ ", text)
     text = _ERRCODE.sub(" __errcode__ ", text)
     text = _IDENT.sub(" __ident__ ", text)
-    text = _NUM.sub(" __num__ ", text)
+    if digits:
+        text = _NUM.sub(" __num__ ", text)
     return text
 
 

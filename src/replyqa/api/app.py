@@ -256,9 +256,9 @@ def create_app(settings: Settings | None = None, classifier: Classifier | None =
     app.state.metrics = metrics
     install_error_handlers(app)
 
-    from .routes import admin, classify, meta, transcripts
+    from .routes import admin, classify, feedback, meta, transcripts
 
-    for router in (classify.router, transcripts.router, meta.router, admin.router):
+    for router in (classify.router, transcripts.router, feedback.router, meta.router, admin.router):
         app.include_router(router)
 
     app.add_middleware(Observe, metrics=metrics)

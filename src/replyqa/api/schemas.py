@@ -161,3 +161,58 @@ class ErrorOut(BaseModel):
     error: str
     detail: str
     fields: list[dict[str, str]] = []
+
+
+class FeedbackSample(BaseModel):
+    """One labeled reply, in the format of LABELING.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The vendor reply.")
+    category: str = Field(description="One of the eight categories of LABELING.md.")
+    quality: str | None = Field(default=None, description="Optional; must agree with the category.")
+    lang: str | None = Field(default=None, description="en, zh or mixed (default: detected).")
+    domain: str | None = Field(
+        default=None, description="rtc, cloud, payments, push, maps, auth, ... (default: other)."
+    )
+    context: str | None = Field(default=None, description="The customer message the reply answers.")
+    group: str | None = Field(default=None, description="Ties variants of one case together (default: own group).")
+    id: str | None = Field(default=None, description="Your id for the sample (kept as source_id).")
+
+
+class FeedbackRequest(BaseModel):
+    """Corrected or new labeled samples."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "samples": [
+                        {"text": "Fixed in 4.2.1, please upgrade.", "category": "solution"},
+                        {"text": "请提供一下完整日志。", "category": "info_request", "lang": "zh"},
+                    ]
+                }
+            ]
+        },
+    )
+
+    samples: list[FeedbackSample] = Field(min_length=1)
+
+
+class FeedbackIssueOut(BaseModel):
+    """A sample that was not stored, by its index in the request."""
+
+    index: int
+    reason: str
+
+
+class FeedbackResponse(BaseModel):
+    """What was stored: accepted ids (stored with secrets and personal data redacted), duplicates, rejections."""
+
+    accepted: int
+    ids: list[str]
+    held_out: int = Field(description="Accepted samples kept aside for evaluation, never trained on.")
+    redacted: int = Field(description="Accepted samples in which something was redacted before storing.")
+    duplicates: list[FeedbackIssueOut]
+    rejected: list[FeedbackIssueOut]

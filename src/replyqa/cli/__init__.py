@@ -3,7 +3,7 @@
 Commands live in modules by theme and register themselves on the `main` group.
 """
 
-from . import core, serve  # noqa: F401  (registers the commands)
+from . import batch, core, models, serve  # noqa: F401  (registers the commands)
 from .common import main
 
 __all__ = ["main"]

@@ -1,10 +1,9 @@
-"""Core commands: classify, label, train, evaluate, data check."""
+"""Core commands: classify, train, evaluate, data check."""
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -42,45 +41,6 @@ def classify(text: str, model_path: Path | None, as_json: bool) -> None:
         click.echo(f"  {s.p_substantive:.2f}  {s.text[:100]}")
 
 
-@main.command()
-@click.argument("input_path", metavar="IN", type=click.Path(path_type=Path, allow_dash=True))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, allow_dash=True),
-    required=True,
-    help="Output file ('-' for stdout).",
-)
-@click.option(
-    "--rejects", type=click.Path(path_type=Path), default=None, help="Where bad rows go (default: OUT.rejects.jsonl)."
-)
-@click.option("--text-field", default="text", show_default=True, help="Name of the field holding the reply.")
-@click.option("--chunk-size", default=2048, show_default=True, help="Rows per chunk.")
-@model_option
-@errors_to_exit
-def label(
-    input_path: Path, output: Path, rejects: Path | None, text_field: str, chunk_size: int, model_path: Path | None
-) -> None:
-    """Label every row of a JSON Lines file, keeping all input fields and their order.
-
-    Example: replyqa label replies.jsonl -o labeled.jsonl
-    """
-    from ..batch import label_jsonl
-
-    start = time.perf_counter()
-    stats = label_jsonl(
-        load_classifier(model_path), input_path, output, rejects=rejects, text_field=text_field, chunk_size=chunk_size
-    )
-    elapsed = time.perf_counter() - start
-    click.echo(
-        f"read {stats.read}, labeled {stats.labeled}, rejected {stats.rejected} in {elapsed:.1f}s"
-        f" ({stats.labeled / max(elapsed, 1e-9):,.0f} rows/s)",
-        err=True,
-    )
-    if stats.rejected:
-        click.echo(f"rejected rows are in {stats.rejects_path}", err=True)
-
-
 @main.command("train")
 @click.option(
     "--data",
@@ -104,7 +64,13 @@ def label(
 @click.option(
     "--cv/--no-cv", default=True, show_default=True, help="Record grouped cross-validation on the training split."
 )
-@click.option("--promote/--no-promote", default=False, help="Make the new version current (always, when none is).")
+@click.option(
+    "--promote/--no-promote",
+    default=True,
+    show_default=True,
+    help="Make the new version current if it passes the quality gate (always, when none is).",
+)
+@click.option("--force", is_flag=True, help="Promote even if the quality gate fails.")
 @errors_to_exit
 def train_cmd(
     data_dir: Path | None,
@@ -114,10 +80,15 @@ def train_cmd(
     seed: int,
     cv: bool,
     promote: bool,
+    force: bool,
 ) -> None:
-    """Train a model version on the labeled corpus, evaluate it and save it.
+    """Train a model version, evaluate it next to the current one, and promote it if it passes the quality gate.
 
-    Example: replyqa train --promote
+    Trains on the training split plus feedback (minus its held-aside slice), compares with the
+    current model on the test split and the held-aside feedback, and exits with code 1 when the
+    gate refuses the new version (it stays saved; see `replyqa promote --force`).
+
+    Example: replyqa train
     """
     from ..registry import train_and_save
 
@@ -130,9 +101,11 @@ def train_cmd(
         seed=seed,
         cv=cv,
         promote=promote,
+        force=force,
         progress=lambda msg: click.echo(msg, err=True),
     )
     click.echo(result.summary_text())
+    result.raise_for_gate()
 
 
 @main.command("evaluate")
@@ -140,6 +113,7 @@ def train_cmd(
 @click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None, help="Labeled data folder.")
 @click.option("--devset", "devset_dir", type=click.Path(path_type=Path), default=None, help="Real-world devset folder.")
 @click.option("--cv", is_flag=True, help="Also cross-validate on the training split (slower).")
+@click.option("--curve", is_flag=True, help="Also train on growing fractions of the training split (slower).")
 @click.option(
     "--out",
     "out_dir",
@@ -149,9 +123,9 @@ def train_cmd(
 )
 @errors_to_exit
 def evaluate_cmd(
-    model_path: Path | None, data_dir: Path | None, devset_dir: Path | None, cv: bool, out_dir: Path | None
+    model_path: Path | None, data_dir: Path | None, devset_dir: Path | None, cv: bool, curve: bool, out_dir: Path | None
 ) -> None:
-    """Evaluate a model on the fixed test split, the devset and (optionally) grouped CV.
+    """Evaluate a model on the fixed test split, the devset and (optionally) grouped CV and a learning curve.
 
     Example: replyqa evaluate --cv
     """
@@ -163,6 +137,7 @@ def evaluate_cmd(
         data_dir=data_dir or s.data_dir,
         devset_dir=devset_dir or s.devset_dir,
         cv=cv,
+        curve=curve,
         progress=lambda msg: click.echo(msg, err=True),
     )
     click.echo(report.text())

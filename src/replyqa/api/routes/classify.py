@@ -13,7 +13,11 @@ from ..schemas import ClassifyRequest, ClassifyResponse, ErrorOut, PredictionOut
 
 router = APIRouter(prefix="/v1", tags=["classify"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorOut},
+    422: {"model": ErrorOut},
+    503: {"model": ErrorOut},
+}
 
 
 def check_texts(body: ClassifyRequest, max_batch: int, max_text_bytes: int) -> tuple[list[str], str]:
