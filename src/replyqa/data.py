@@ -8,6 +8,7 @@ import logging
 import random
 import re
 import unicodedata
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -266,7 +267,7 @@ def near_duplicate_pairs(
     buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
     for idx, s in enumerate(sets):
         hashes = np.array(
-            [int.from_bytes(hashlib.blake2b(x.encode(), digest_size=8).digest(), "little") for x in s],
+            [zlib.crc32(x.encode()) for x in s],
             dtype=np.uint64,
         )
         sig = ((hashes[:, None] * a[None, :] + b[None, :]) % np.uint64(prime)).min(axis=0)
