@@ -90,10 +90,17 @@ def test_distinct_normalised_texts_are_classified_once(classifier: Classifier, m
     assert labeler.distinct == 2
 
 
-def test_cache_is_bounded(classifier: Classifier) -> None:
-    labeler = Labeler(classifier, cache_size=3)
-    labeler.label([f"Thanks, {name}" for name in ("ana", "bo", "cy", "di", "ed")])
-    assert len(labeler._by_text) <= 3 and len(labeler._by_normalised) <= 3
+def test_cache_is_bounded_and_keeps_what_is_used(classifier: Classifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    labeler = Labeler(classifier, cache_size=4)
+    canned = "Thanks for reporting, we'll look into it."
+    for name in ("ana", "bo", "cy", "di", "ed", "flo", "gus", "hal"):
+        labeler.label([canned, f"Thanks, {name}"])
+        assert len(labeler._by_text) <= 4 and len(labeler._by_normalised) <= 4
+    calls: list[int] = []
+    real = classifier.model.proba
+    monkeypatch.setattr(classifier.model, "proba", lambda texts: calls.append(len(texts)) or real(texts))
+    labeler.label([canned])
+    assert calls == []  # used all along, so never forgotten
 
 
 @pytest.mark.parametrize(

@@ -50,8 +50,10 @@ LABEL_FIELDS = ("quality", "category", "p_substantive", "confidence")
 FORMATS = ("jsonl", "csv", "parquet")
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 CHECKPOINT_VERSION = 1
-# Distinct texts remembered across chunks; bounded so memory stays flat on any file.
-CACHE_SIZE = 50_000
+# Distinct texts remembered across chunks (of each kind, per process); bounded so memory
+# stays flat on any file. 10,000 holds every canned reply a help desk uses; more costs
+# memory (about 1 kB an entry) and buys little.
+CACHE_SIZE = 10_000
 # Seconds between checkpoints: each one fsyncs the output, so not after every chunk.
 COMMIT_EVERY = 1.0
 
@@ -137,14 +139,42 @@ def _labels(prediction: Prediction) -> Labels:
     return Labels(f, suffix)
 
 
+class _Memo:
+    """A bounded memory of labels in two generations: what was used since the last turn survives it."""
+
+    def __init__(self, size: int) -> None:
+        self.half = max(1, size // 2)
+        self.young: dict[str, Labels] = {}
+        self.old: dict[str, Labels] = {}
+
+    def get(self, key: str) -> Labels | None:
+        hit = self.young.get(key)
+        if hit is None:
+            hit = self.old.get(key)
+            if hit is not None:
+                self.put(key, hit)
+        return hit
+
+    def put(self, key: str, value: Labels) -> None:
+        self.young[key] = value
+        if len(self.young) >= self.half:
+            self.old, self.young = self.young, {}
+
+    def __len__(self) -> int:
+        return len(self.young) + len(self.old)
+
+
 class Labeler:
-    """Labels texts, classifying each distinct text and each distinct normalised text once."""
+    """Labels texts, classifying each distinct text and each distinct normalised text once.
+
+    What it remembers is bounded by `cache_size` entries per kind, so memory stays flat on
+    any file; texts seen again recently (canned replies) stay remembered.
+    """
 
     def __init__(self, classifier: Classifier, cache_size: int = CACHE_SIZE) -> None:
         self.classifier = classifier
-        self.cache_size = cache_size
-        self._by_text: dict[str, Labels] = {}
-        self._by_normalised: dict[str, Labels] = {}
+        self._by_text = _Memo(cache_size)
+        self._by_normalised = _Memo(cache_size)
         self.distinct = 0
 
     def label(self, texts: list[str]) -> list[Labels]:
@@ -162,7 +192,7 @@ class Labeler:
                 if hit is None:
                     pending.setdefault(key, []).append(i)
                     continue
-                by_text[text] = hit
+                by_text.put(text, hit)
             out[i] = hit
         if pending:
             keys = list(pending)
@@ -170,15 +200,10 @@ class Labeler:
             self.distinct += len(keys)
             for key, prediction in zip(keys, predictions, strict=True):
                 labels = _labels(prediction)
-                by_norm[key] = labels
+                by_norm.put(key, labels)
                 for i in pending[key]:
                     out[i] = labels
-                    by_text[texts[i]] = labels
-        # Forget everything at once when full: cheaper than an LRU and still bounded.
-        if len(by_text) > self.cache_size:
-            by_text.clear()
-        if len(by_norm) > self.cache_size:
-            by_norm.clear()
+                    by_text.put(texts[i], labels)
         return out  # type: ignore[return-value]
 
 
@@ -485,9 +510,9 @@ def _process(labeler: Labeler, items: list[tuple[int, Any]], text_column: str, j
 _WORKER: Labeler | None = None
 
 
-def _worker_init(classifier: Classifier) -> None:
+def _worker_init(classifier: Classifier, cache_size: int) -> None:
     global _WORKER
-    _WORKER = Labeler(classifier)
+    _WORKER = Labeler(classifier, cache_size)
 
 
 def _worker_process(items: list[tuple[int, Any]], text_column: str, jsonl_out: bool) -> _Done:
@@ -496,11 +521,11 @@ def _worker_process(items: list[tuple[int, Any]], text_column: str, jsonl_out: b
 
 
 def _labeled_chunks(
-    classifier: Classifier, chunks: Iterator[_Chunk], text_column: str, jsonl_out: bool, jobs: int
+    classifier: Classifier, chunks: Iterator[_Chunk], text_column: str, jsonl_out: bool, jobs: int, cache_size: int
 ) -> Iterator[tuple[_Chunk, _Done, int]]:
     """Each chunk with its result, in input order; with jobs > 1, a bounded window of chunks in flight."""
     if jobs <= 1:
-        labeler = Labeler(classifier)
+        labeler = Labeler(classifier, cache_size)
         for chunk in chunks:
             yield chunk, _process(labeler, chunk.items, text_column, jsonl_out), labeler.distinct
         return
@@ -516,7 +541,9 @@ def _labeled_chunks(
     else:
         context = multiprocessing.get_context("spawn")
     window: deque[tuple[_Chunk, Future[_Done]]] = deque()
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init, initargs=(classifier,)) as pool:
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_worker_init, initargs=(classifier, cache_size)
+    ) as pool:
         try:
             for chunk in chunks:
                 window.append((chunk, pool.submit(_worker_process, chunk.items, text_column, jsonl_out)))
@@ -796,6 +823,7 @@ def label_file(
     progress: Callable[[BatchProgress], None] | None = None,
     stdin: IO[bytes] | None = None,
     stdout: IO[bytes] | None = None,
+    cache_size: int = CACHE_SIZE,
 ) -> BatchStats:
     """Label every row of a JSONL, CSV or Parquet file ('-' is stdin/stdout); bad rows go to a rejects file.
 
@@ -882,7 +910,7 @@ def label_file(
             gave_up = False
             chunks = source.chunks(chunk_size, state.input_offset, state.line)
             jsonl_out = out_fmt == "jsonl"
-            for chunk, done, distinct in _labeled_chunks(classifier, chunks, text_column, jsonl_out, jobs):
+            for chunk, done, distinct in _labeled_chunks(classifier, chunks, text_column, jsonl_out, jobs, cache_size):
                 misfits = sink.write(done)
                 chunk_rejects = sorted([*done.rejects, *misfits], key=lambda r: r.line) if misfits else done.rejects
                 if chunk_rejects:
