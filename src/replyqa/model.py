@@ -416,24 +416,28 @@ class Classifier:
 
 def predictions_from_proba(proba: np.ndarray, version: str) -> list[Prediction]:
     """Turn probability rows into predictions whose category always agrees with quality."""
-    out = []
-    sub_idx = np.flatnonzero(_SUBSTANTIVE_MASK)
-    boil_idx = np.flatnonzero(~_SUBSTANTIVE_MASK)
-    for row in proba:
-        p_sub = float(row[sub_idx].sum())
-        idx = sub_idx if p_sub >= 0.5 else boil_idx
-        best = int(idx[np.argmax(row[idx])])
-        out.append(
-            Prediction(
-                category=CATEGORIES[best],
-                quality=SUBSTANTIVE if p_sub >= 0.5 else BOILERPLATE,
-                p_substantive=min(1.0, max(0.0, p_sub)),
-                confidence=float(row[best]),
-                model_version=version,
-                probabilities={c: float(v) for c, v in zip(CATEGORIES, row, strict=True)},
-            )
+    if len(proba) == 0:
+        return []
+    p_sub = np.clip(proba[:, _SUBSTANTIVE_MASK].sum(axis=1), 0.0, 1.0)
+    is_sub = p_sub >= 0.5
+    # The best category on the side the quality decision chose (vectorised: this runs per reply in batch jobs).
+    masked = np.where(is_sub[:, None] == _SUBSTANTIVE_MASK[None, :], proba, -1.0)
+    best = masked.argmax(axis=1)
+    confidence = proba[np.arange(len(proba)), best]
+    rows = proba.tolist()
+    return [
+        Prediction(
+            category=CATEGORIES[b],
+            quality=SUBSTANTIVE if s else BOILERPLATE,
+            p_substantive=ps,
+            confidence=c,
+            model_version=version,
+            probabilities=dict(zip(CATEGORIES, row, strict=True)),
         )
-    return out
+        for b, s, ps, c, row in zip(
+            best.tolist(), is_sub.tolist(), p_sub.tolist(), confidence.tolist(), rows, strict=True
+        )
+    ]
 
 
 def entropy(proba: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ vendor's words. English is tokenised with a regexp and the nltk Snowball stemmer
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -233,12 +234,14 @@ class Analyzer:
         if self.stem:
             words = [w if w.startswith("__") else _stem(w) for w in words]
         features.extend(words)
-        for n in range(2, self.word_ngrams + 1):
+        if self.word_ngrams >= 2:
+            features.extend([f"{a} {b}" for a, b in itertools.pairwise(words)])
+        for n in range(3, self.word_ngrams + 1):
             features.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
         lo, hi = self.cjk_ngrams
         for run in _CJK_RUN.findall(lowered):
             for n in range(lo, hi + 1):
-                features.extend(run[i : i + n] for i in range(len(run) - n + 1))
+                features.extend([run[i : i + n] for i in range(len(run) - n + 1)])
         stripped = re.sub(r"__[a-z]+__", "X", normalised)
         n_cjk = sum(len(r) for r in _CJK_RUN.findall(stripped))
         # CJK characters carry about two English words' worth of text each.
