@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from replyqa.data import Example, example_from_record, write_examples
@@ -96,3 +104,33 @@ def write_jsonl(path: Path, rows: list[object]) -> Path:
         for row in rows:
             fh.write((row if isinstance(row, str) else json.dumps(row, ensure_ascii=False)) + "\n")
     return path
+
+
+@contextmanager
+def running_server(env: dict[str, str]) -> Iterator[str]:
+    """Start `replyqa serve` on a free loopback port with extra environment; yield its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "replyqa.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.communicate()[1].decode()
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)

@@ -1,9 +1,4 @@
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -12,6 +7,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import running_server
 from replyqa.api import create_app
 from replyqa.artifacts import save
 from replyqa.config import Settings
@@ -222,40 +218,12 @@ def test_no_client_input_causes_a_500(client: TestClient, body: object) -> None:
         assert r.status_code < 500, (path, body, r.text)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_real_server_process(classifier: Classifier, tmp_path: Path) -> None:
     models = tmp_path / "models"
     save(classifier, models, version="v1")
     set_current(models, "v1")
-    port = _free_port()
-    env = {**os.environ, "REPLYQA_MODELS_DIR": str(models)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "replyqa.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.communicate()[1].decode()
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
+    with running_server({"REPLYQA_MODELS_DIR": str(models)}) as base:
         r = httpx.post(f"{base}/v1/classify", json={"texts": ["Fixed in 4.2.1", "请提供日志"]}, timeout=5)
         assert r.status_code == 200 and r.json()["model_version"] == "v1"
         assert httpx.post(f"{base}/v1/classify", json={"text": ""}, timeout=5).status_code == 422
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)

@@ -1,8 +1,4 @@
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -14,6 +10,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import running_server
 from replyqa.api import create_app
 from replyqa.artifacts import save
 from replyqa.config import Settings
@@ -158,75 +155,47 @@ def test_promote_under_load_fails_no_request(classifier: Classifier, tmp_path: P
     assert set(seen) == {"v1", "v2"} and sum(seen.values()) > 20
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_real_server_picks_up_a_promotion_under_load(classifier: Classifier, tmp_path: Path, data_dir: Path) -> None:
     models = tmp_path / "models"
     versions(classifier, models)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "REPLYQA_MODELS_DIR": str(models),
-        "REPLYQA_DATA_DIR": str(data_dir),
-        "REPLYQA_ADMIN_TOKEN": TOKEN,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "replyqa.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
+    env = {"REPLYQA_MODELS_DIR": str(models), "REPLYQA_DATA_DIR": str(data_dir), "REPLYQA_ADMIN_TOKEN": TOKEN}
     seen: Counter = Counter()
     failures: list = []
     stop = threading.Event()
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, proc.communicate()[1].decode()
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
-        clients = [httpx.Client(base_url=base, timeout=10) for _ in range(4)]
-        threads = [threading.Thread(target=hammer, args=(cl.post, stop, seen, failures)) for cl in clients]
-        for t in threads:
-            t.start()
-        # Promote by moving the pointer only: the server's watcher must notice it.
-        set_current(models, "v2")
-        deadline = time.monotonic() + 15
-        while seen["v2"] < 20:
-            assert time.monotonic() < deadline, f"the watcher did not reload: {seen}"
-            time.sleep(0.1)
-        # And back, through the admin endpoint.
-        set_current(models, "v1")
-        r = httpx.post(f"{base}/v1/admin/reload", headers=AUTH, timeout=10)
-        assert r.status_code == 200 and r.json() == {"previous": "v2", "current": "v1"}
-        before, deadline = seen["v1"], time.monotonic() + 15
-        while seen["v1"] < before + 20:
-            assert time.monotonic() < deadline, f"no requests after the reload: {seen}"
-            time.sleep(0.05)
-        stop.set()
-        for t in threads:
-            t.join()
-        for cl in clients:
-            cl.close()
-        assert not failures, failures[:3]
-        fb = httpx.post(
-            f"{base}/v1/feedback", json={"samples": [{"text": "Fixed in 4.2.2", "category": "solution"}]}, headers=AUTH
-        )
-        assert fb.status_code == 200 and fb.json()["accepted"] == 1
-        [stored] = list((data_dir / FEEDBACK_DIR).glob("*.jsonl"))
-        assert json.loads(stored.read_text())["text"] == "Fixed in 4.2.2"
-    finally:
-        stop.set()
-        proc.terminate()
-        proc.communicate(timeout=10)
+    with running_server(env) as base:
+        try:
+            clients = [httpx.Client(base_url=base, timeout=10) for _ in range(4)]
+            threads = [threading.Thread(target=hammer, args=(cl.post, stop, seen, failures)) for cl in clients]
+            for t in threads:
+                t.start()
+            # Promote by moving the pointer only: the server's watcher must notice it.
+            set_current(models, "v2")
+            deadline = time.monotonic() + 15
+            while seen["v2"] < 20:
+                assert time.monotonic() < deadline, f"the watcher did not reload: {seen}"
+                time.sleep(0.1)
+            # And back, through the admin endpoint.
+            set_current(models, "v1")
+            r = httpx.post(f"{base}/v1/admin/reload", headers=AUTH, timeout=10)
+            assert r.status_code == 200 and r.json() == {"previous": "v2", "current": "v1"}
+            before, deadline = seen["v1"], time.monotonic() + 15
+            while seen["v1"] < before + 20:
+                assert time.monotonic() < deadline, f"no requests after the reload: {seen}"
+                time.sleep(0.05)
+            stop.set()
+            for t in threads:
+                t.join()
+            for cl in clients:
+                cl.close()
+            assert not failures, failures[:3]
+            fb = httpx.post(
+                f"{base}/v1/feedback",
+                json={"samples": [{"text": "Fixed in 4.2.2", "category": "solution"}]},
+                headers=AUTH,
+            )
+            assert fb.status_code == 200 and fb.json()["accepted"] == 1
+            [stored] = list((data_dir / FEEDBACK_DIR).glob("*.jsonl"))
+            assert json.loads(stored.read_text())["text"] == "Fixed in 4.2.2"
+        finally:
+            stop.set()
