@@ -76,3 +76,14 @@ def test_fast_inference_path_equals_scikit_learn(classifier: Classifier) -> None
     slow = model.word.transform(texts)
     assert np.allclose(fast.toarray(), slow.toarray(), atol=1e-6)
     assert np.allclose(model._decision(slow), model.clf.decision_function(slow), atol=1e-5)
+
+
+def test_feature_name_cache_is_reused_and_never_pickled(classifier: Classifier) -> None:
+    import pickle
+
+    exp = classifier.explain("Fixed in 4.2.1, please upgrade.")
+    names = classifier.model.feature_name_list()
+    assert names is classifier.model.feature_name_list()
+    assert names == classifier.model.feature_names()
+    assert {f.feature for f in exp.toward_substantive + exp.toward_boilerplate} <= set(names)
+    assert "_names" not in pickle.loads(pickle.dumps(classifier.model)).__dict__

@@ -244,6 +244,20 @@ class ReplyModel:
         grad = np.where(_SUBSTANTIVE_MASK, p / p_sub, -p / p_boil)[self.clf.classes_]
         return np.asarray(grad @ self.clf.coef_ / self.temperature)
 
+    def feature_name_list(self) -> list[str]:
+        """feature_names(), built once per loaded model (explanations look names up per call)."""
+        names: list[str] | None = self.__dict__.get("_names")
+        if names is None:
+            names = self.feature_names()
+            self._names = names
+        return names
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The name cache is derived from the vectorizers: never pickle it into an artifact.
+        state = self.__dict__.copy()
+        state.pop("_names", None)
+        return state
+
     def feature_names(self) -> list[str]:
         """Names of all feature columns, word block first."""
         names = [_display(n) for n in self.word.get_feature_names_out()]
@@ -398,7 +412,7 @@ class Classifier:
         direction = self.model.substantive_direction(p)
         cols = x.indices
         contrib = x.data * direction[cols]
-        names = self.model.feature_names()
+        names = self.model.feature_name_list()
         order = np.argsort(contrib)
         toward = [
             FeatureWeight(names[cols[i]], round(float(contrib[i]), 4)) for i in order[::-1][:top] if contrib[i] > 0
