@@ -87,3 +87,17 @@ def test_feature_name_cache_is_reused_and_never_pickled(classifier: Classifier) 
     assert names == classifier.model.feature_names()
     assert {f.feature for f in exp.toward_substantive + exp.toward_boilerplate} <= set(names)
     assert "_names" not in pickle.loads(pickle.dumps(classifier.model)).__dict__
+
+
+@pytest.mark.parametrize("options", [{"binary_head": True}, {"char_ngrams": True}, {"stem": True, "word_ngrams": 3}])
+def test_optional_feature_and_head_settings_stay_consistent(examples: list, options: dict) -> None:
+    clf = train(examples, TrainParams(min_df=1, calibration_folds=2, char_max_features=3000, **options))
+    texts = ["Fixed in 4.2.1, please upgrade.", "请发一下日志", "Thanks, looking."]
+    proba = clf.predict_proba(texts)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    for p in clf.predict(texts):
+        assert p.quality == quality_of(p.category)
+    exp = clf.explain("The root cause is the token uid, so validation fails.")
+    assert exp.toward_substantive or exp.toward_boilerplate
+    if options.get("binary_head"):
+        assert clf.model.binary is not None and clf.manifest["binary_temperature"] > 0
