@@ -13,7 +13,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from sklearn.model_selection import StratifiedGroupKFold
 
 from .atomic import atomic_write_text
-from .data import Example, example_from_record, iter_records
+from .data import Example, example_from_record, iter_records, load_feedback_holdout, load_split
 from .errors import DataError
 from .labels import CATEGORIES, SUBSTANTIVE_CATEGORIES
 from .model import Classifier, TrainParams, train
@@ -258,8 +258,6 @@ def evaluate_model(
     curve: bool = False,
 ) -> EvaluationReport:
     """Evaluate on the fixed test split, held-aside feedback and the devset when present, optionally CV and a curve."""
-    from .data import load_feedback_holdout, load_split
-
     say = progress or (lambda _msg: None)
     train_set, test_set = load_split(data_dir)
     report = EvaluationReport(classifier.version)
