@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import httpx
@@ -227,3 +228,21 @@ def test_real_server_process(classifier: Classifier, tmp_path: Path) -> None:
         r = httpx.post(f"{base}/v1/classify", json={"texts": ["Fixed in 4.2.1", "请提供日志"]}, timeout=5)
         assert r.status_code == 200 and r.json()["model_version"] == "v1"
         assert httpx.post(f"{base}/v1/classify", json={"text": ""}, timeout=5).status_code == 422
+
+
+def test_named_policy_file_is_reloaded_when_edited(classifier: Classifier, tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    gold = policies / "gold.toml"
+    gold.write_text('[severities.P1]\nfirst_response = "1m"\n')
+    body = {"transcripts": [TRANSCRIPT], "policy": "gold"}
+    with make_client(classifier, tmp_path, policies_dir=policies) as c:
+        assert (
+            c.post("/v1/transcripts/score", json=body).json()["results"][0]["sla"]["first_response"]["state"]
+            == "breached"
+        )
+        gold.write_text('[severities.P1]\nfirst_response = "1h"\n')
+        os.utime(gold, ns=(gold.stat().st_atime_ns, gold.stat().st_mtime_ns + 10**9))
+        assert (
+            c.post("/v1/transcripts/score", json=body).json()["results"][0]["sla"]["first_response"]["state"] == "met"
+        )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +21,22 @@ router = APIRouter(prefix="/v1", tags=["transcripts"])
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
+@lru_cache(maxsize=32)
+def _policy_file(path: Path | None, mtime_ns: int) -> Policy:
+    """A parsed policy file; the modification time in the key makes an edited file load again."""
+    return load_policy(path)
+
+
+def _load(path: Path | None) -> Policy:
+    if path is None:
+        return _policy_file(None, 0)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return load_policy(path)  # raises the PolicyError that says the file is missing
+    return _policy_file(path, mtime)
+
+
 def choose_policy(settings: Settings, name: str | None, inline: dict[str, object] | None) -> Policy:
     """The policy a request asks for: inline, named (from the policies folder), or the server default."""
     if inline is not None and name is not None:
@@ -26,12 +44,12 @@ def choose_policy(settings: Settings, name: str | None, inline: dict[str, object
     if inline is not None:
         return policy_from_dict(inline, "inline")
     if name is None or name == "default":
-        return load_policy(settings.sla_policy)
+        return _load(settings.sla_policy)
     if not _NAME.match(name):
         raise PolicyError(f"policy: {name!r} is not a policy name (letters, digits, '-', '_')")
     if settings.policies_dir is None or not (settings.policies_dir / f"{name}.toml").is_file():
         raise PolicyError(f"policy: no policy named {name!r} is configured on this server")
-    return load_policy(settings.policies_dir / f"{name}.toml")
+    return _load(settings.policies_dir / f"{name}.toml")
 
 
 @router.post(
