@@ -7,10 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from replyqa.cli import main
-from replyqa.data import Example, load_split
+from replyqa.data import Example, load_split, overlap_pairs
 from replyqa.labels import CATEGORIES
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "labeled"
+DEVSET = Path(__file__).resolve().parents[2] / "shared" / "devset"
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +46,28 @@ def test_test_split_is_fixed_grouped_and_stratified(corpus: tuple[list[Example],
     for category in CATEGORIES:
         for lang in ("en", "zh", "mixed"):
             assert any(e.category == category and e.lang == lang for e in test), (category, lang)
+
+
+@pytest.mark.skipif(not DEVSET.is_dir(), reason="the evaluation devset (../shared/devset) is not beside this clone")
+def test_no_corpus_text_is_derived_from_the_devset() -> None:
+    result = CliRunner().invoke(main, ["data", "check", str(DATA), "--against", str(DEVSET)])
+    assert "0 texts close to the evaluation set" in result.output, result.output[-3000:]
+    assert result.exit_code == 0
+
+
+def test_overlap_flags_paraphrases_and_copied_versions_only() -> None:
+    # Invented reference texts (never real devset replies).
+    reference = [
+        "The leak in the encoder pool is fixed in 7.3.9, please upgrade and restart the worker.",
+        "日志里是鉴权服务超时了，检查一下网关到 auth 的内网连通性",
+    ]
+    texts = [
+        "the leak in the encoder pool is fixed in 7.3.9, pls upgrade and restart the worker",  # paraphrase
+        "日志里是鉴权服务超时，检查一下网关到 auth 的内网连通性吧",  # paraphrase, other script
+        "v7.3.9 is out, the resampler regression is gone",  # reuses a version, little else
+        "The token was built for uid 0 but you join with 12345, so validation fails.",  # unrelated
+        "fixed in 2.2.0, upgrade",  # same idea, own words and numbers
+    ]
+    flagged = {i: reason for i, _, _, reason in overlap_pairs(texts, reference)}
+    assert set(flagged) == {0, 1, 2}
+    assert flagged[2].startswith("reuses version 7.3.9")

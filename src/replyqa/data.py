@@ -287,6 +287,53 @@ def near_duplicate_pairs(
     return pairs
 
 
+_VERSION3 = re.compile(r"(?<![\w.])v?(\d+\.\d+\.\d+)(?!\w|\.\d)")
+
+
+def overlap_pairs(
+    texts: Sequence[str],
+    reference: Sequence[str],
+    *,
+    threshold: float = 0.4,
+    version_threshold: float = 0.15,
+) -> list[tuple[int, int, float, str]]:
+    """Texts that look derived from a reference text: (i, j, similarity, reason) pairs.
+
+    Guards the corpus against the evaluation set: a training reply that paraphrases a
+    devset reply makes the devset measure memory, not generalisation. Similarity is the
+    cosine of character 2–4-gram TF-IDF vectors (robust to reordering and small edits,
+    in both scripts). A text is flagged when it is at least `threshold` similar to a
+    reference text, or when it reuses one of that text's x.y.z version numbers and is at
+    least `version_threshold` similar (a copied version is the mark of a copied reply).
+    """
+    if not texts or not reference:
+        return []
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, lowercase=True)
+    x = vec.fit_transform([normalise_text(t) for t in [*texts, *reference]])
+    sims = (x[: len(texts)] @ x[len(texts) :].T).toarray()
+    ref_versions = [set(_VERSION3.findall(t)) for t in reference]
+    pairs = []
+    for i, text in enumerate(texts):
+        versions = set(_VERSION3.findall(text))
+        best_j = int(sims[i].argmax())
+        if sims[i, best_j] >= threshold:
+            pairs.append((i, best_j, float(sims[i, best_j]), "similar text"))
+            continue
+        shared = [(float(sims[i, j]), j) for j, rv in enumerate(ref_versions) if versions & rv]
+        if shared:
+            sim, j = max(shared)
+            if sim >= version_threshold:
+                pairs.append((i, j, sim, f"reuses version {', '.join(sorted(versions & ref_versions[j]))}"))
+    return pairs
+
+
+def normalise_text(text: str) -> str:
+    """NFKC and folded white space (what overlap and duplicate checks compare)."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
 def check(path: Path | str, *, threshold: float = 0.8) -> CheckReport:
     """Validate every record under a path and find exact and near-duplicate texts."""
     report = CheckReport()

@@ -155,15 +155,32 @@ def data() -> None:
 @click.option(
     "--threshold", default=0.8, show_default=True, help="Shingle Jaccard at which two texts are near duplicates."
 )
+@click.option(
+    "--against",
+    "against",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="An evaluation set (e.g. ../shared/devset): fail if any labeled text looks derived from one of its texts.",
+)
 @errors_to_exit
-def data_check(path: Path | None, threshold: float) -> None:
+def data_check(path: Path | None, threshold: float, against: Path | None) -> None:
     """Validate labeled data: schema, labels, exact and near duplicates, balance.
 
-    Example: replyqa data check data/labeled
+    Example: replyqa data check data/labeled --against ../shared/devset
     """
-    from ..data import check, format_balance
+    from ..data import check, format_balance, overlap_pairs
+    from ..evaluate import read_devset
 
     report = check(path or get_settings().data_dir, threshold=threshold)
+    overlaps: list[tuple[int, int, float, str]] = []
+    if against is not None:
+        reference = read_devset(against)
+        overlaps = overlap_pairs([e.text for e in report.examples], [e.text for e in reference])
+        for i, j, sim, reason in overlaps:
+            click.echo(
+                f"derived from the evaluation set? {report.examples[i].id} ~ {reference[j].id} ({reason}, {sim:.2f})",
+                err=True,
+            )
     for issue in report.issues:
         click.echo(str(issue), err=True)
     for a, b in report.exact_duplicates:
@@ -178,8 +195,9 @@ def data_check(path: Path | None, threshold: float) -> None:
         f"\n{len(report.examples)} examples, {errors} errors, {len(report.exact_duplicates)} exact and "
         f"{len(report.near_duplicates)} near duplicate pairs; {len(report.contrast_pairs)} contrast pairs"
         " (same group, different category: allowed)"
+        + (f"; {len(overlaps)} texts close to the evaluation set" if against is not None else "")
     )
-    if not report.ok:
+    if not report.ok or overlaps:
         sys.exit(1)
 
 
