@@ -3,7 +3,8 @@ import pytest
 
 from replyqa.errors import InvalidInputError
 from replyqa.labels import CATEGORIES, quality_of
-from replyqa.model import Classifier, Prediction, TrainParams, train
+from replyqa.model import Classifier, Prediction, TrainParams, rule1_mixes, train
+from replyqa.text import sentences
 
 
 def test_predictions_are_typed_and_consistent(classifier: Classifier) -> None:
@@ -101,3 +102,34 @@ def test_optional_feature_and_head_settings_stay_consistent(examples: list, opti
     assert exp.toward_substantive or exp.toward_boilerplate
     if options.get("binary_head"):
         assert clf.model.binary is not None and clf.manifest["binary_temperature"] > 0
+
+
+def test_rule1_mixes_keep_the_source_and_add_only_boilerplate_sentences(examples: list) -> None:
+    mixes = rule1_mixes(examples, substantive=2.0, boilerplate=0.5, seed=1)
+    boilerplate_sentences = {
+        (e.lang != "en", s) for e in examples if e.quality == "boilerplate" for s in sentences(e.text) or [e.text]
+    }
+    n_sub = sum(e.quality == "substantive" for e in examples)
+    assert sum(examples[i].quality == "substantive" for i, _ in mixes) == 2 * n_sub  # whole rates are exact
+    for i, text in mixes:
+        source = examples[i]
+        assert source.text in text and text != source.text
+        added = text.replace(source.text, "", 1).strip()
+        cjk = source.lang != "en"
+        # The added part is one or two boilerplate sentences of the same script.
+        assert any(added.startswith(s) or added.endswith(s) for c, s in boilerplate_sentences if c == cjk), added
+    assert mixes == rule1_mixes(examples, substantive=2.0, boilerplate=0.5, seed=1)
+    assert mixes != rule1_mixes(examples, substantive=2.0, boilerplate=0.5, seed=2)
+    assert rule1_mixes(examples, substantive=0.0, boilerplate=0.0, seed=1) == []
+
+
+def test_mixes_are_trained_on_but_calibrated_without(examples: list) -> None:
+    params = TrainParams(min_df=1, calibration_folds=2, mix_substantive=1.0, mix_boilerplate=0.5)
+    clf = train(examples, params)
+    n_mixes = clf.manifest["training_data"]["rule1_mixes"]
+    assert n_mixes == len(rule1_mixes(examples, 1.0, 0.5, params.seed)) > 0
+    assert clf.manifest["training_data"]["n_examples"] == len(examples)
+    off = train(examples, TrainParams(min_df=1, calibration_folds=2, mix_substantive=0.0, mix_boilerplate=0.0))
+    assert off.manifest["training_data"]["rule1_mixes"] == 0
+    text = ["Thanks for the report! Fixed in 4.2.1, please upgrade."]
+    assert not np.allclose(clf.predict_proba(text), off.predict_proba(text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -43,6 +44,9 @@ class TrainParams:
     balance_quality: bool = True
     binary_C: float = 4.0
     calibration_folds: int = 5
+    # Rule-1 mixes added per training reply (see `rule1_mixes`); 0 turns them off.
+    mix_substantive: float = 1.0
+    mix_boilerplate: float = 0.5
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -324,6 +328,39 @@ def _fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(res.x)
 
 
+def rule1_mixes(
+    examples: Sequence[Example], substantive: float, boilerplate: float, seed: int
+) -> list[tuple[int, str]]:
+    """Training-time copies of replies with boilerplate sentences of other replies added.
+
+    LABELING.md rule 1: the most substantive part of a reply wins, so a substantive reply
+    with a courtesy or a generic request around it is still substantive, and boilerplate
+    around boilerplate is still boilerplate. Written replies tend to be pure; real ones are
+    not. Each reply gets on average `substantive` (or `boilerplate`) copies, each with one or
+    two sentences drawn from boilerplate replies of the same script (Latin or CJK), put
+    before or after it. Returns (index of the source example, text) pairs.
+    """
+    rng = random.Random(seed)
+    pools: dict[bool, list[list[str]]] = {True: [], False: []}
+    for e in examples:
+        if e.quality == BOILERPLATE:
+            pools[e.lang != "en"].append(sentences(e.text) or [e.text])
+    out: list[tuple[int, str]] = []
+    for i, e in enumerate(examples):
+        cjk = e.lang != "en"
+        pool = pools[cjk]
+        rate = substantive if e.quality == SUBSTANTIVE else boilerplate
+        while pool and rate > 0:
+            if rng.random() < rate:
+                added = [rng.choice(rng.choice(pool)) for _ in range(rng.randint(1, 2))]
+                sep = "" if cjk else " "
+                joint = "\n\n" if rng.random() < 0.5 else sep
+                extra = sep.join(added)
+                out.append((i, extra + joint + e.text if rng.random() < 0.5 else e.text + joint + extra))
+            rate -= 1
+    return out
+
+
 def train(examples: Sequence[Example], params: TrainParams | None = None) -> Classifier:
     """Train a classifier on labeled examples; deterministic for a given `params.seed`."""
     params = params or TrainParams()
@@ -332,6 +369,10 @@ def train(examples: Sequence[Example], params: TrainParams | None = None) -> Cla
     normalised = [normalise(e.text) for e in examples]
     labels = np.array([CATEGORIES.index(e.category) for e in examples])
     groups = np.array([e.group for e in examples])
+    mixes = rule1_mixes(examples, params.mix_substantive, params.mix_boilerplate, params.seed)
+    mix_source = np.array([i for i, _ in mixes], dtype=int)
+    mix_text = [normalise(t) for _, t in mixes]
+    mix_labels = labels[mix_source] if mixes else np.zeros(0, dtype=int)
     model = ReplyModel(params)
     folds = min(params.calibration_folds, int(np.bincount(labels).max()), len(set(groups)))
     if folds >= 2 and len(set(labels)) >= 2:
@@ -340,7 +381,12 @@ def train(examples: Sequence[Example], params: TrainParams | None = None) -> Cla
         oof_bin = np.zeros(len(examples))
         splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=params.seed)
         for tr, te in splitter.split(normalised, labels, groups):
-            fold = ReplyModel(params).fit([normalised[i] for i in tr], labels[tr])
+            # Mixes of the training part only: held-out replies are scored as written.
+            extra = np.flatnonzero(np.isin(mix_source, tr))
+            fold = ReplyModel(params).fit(
+                [normalised[i] for i in tr] + [mix_text[j] for j in extra],
+                np.concatenate([labels[tr], mix_labels[extra]]),
+            )
             held = [normalised[i] for i in te]
             oof[te] = fold.logits(held)
             b = fold.binary_logits(held)
@@ -349,7 +395,7 @@ def train(examples: Sequence[Example], params: TrainParams | None = None) -> Cla
         model.temperature = _fit_temperature(oof, labels)
         if params.binary_head:
             model.binary_temperature = _fit_temperature(oof_bin, _SUBSTANTIVE_MASK[labels].astype(float))
-    model.fit(normalised, labels)
+    model.fit(normalised + mix_text, np.concatenate([labels, mix_labels]))
     manifest = {
         "hyperparameters": params.to_dict(),
         "temperature": model.temperature,
@@ -359,6 +405,7 @@ def train(examples: Sequence[Example], params: TrainParams | None = None) -> Cla
             "n_examples": len(examples),
             "by_category": {c: int((labels == i).sum()) for i, c in enumerate(CATEGORIES)},
             "by_lang": {lang: sum(e.lang == lang for e in examples) for lang in sorted({e.lang for e in examples})},
+            "rule1_mixes": len(mixes),
         },
     }
     log.info("trained on %d examples, temperature %.3f", len(examples), model.temperature)
