@@ -1,5 +1,8 @@
+import pickle
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from replyqa.errors import InvalidInputError
 from replyqa.labels import CATEGORIES, quality_of
@@ -77,6 +80,10 @@ def test_fast_inference_path_equals_scikit_learn(classifier: Classifier) -> None
     slow = model.word.transform(texts)
     assert np.allclose(fast.toarray(), slow.toarray(), atol=1e-6)
     assert np.allclose(model._decision(slow), model.clf.decision_function(slow), atol=1e-5)
+    # Rows without any known feature (here the middle one) get the intercept alone.
+    gaps = sp.vstack([slow[:1], sp.csr_matrix((1, slow.shape[1])), slow[1:]], format="csr")
+    assert np.allclose(model._decision(gaps), model.clf.decision_function(gaps), atol=1e-5)
+    assert "_weight_rows" not in pickle.loads(pickle.dumps(model)).__dict__
 
 
 def test_feature_name_cache_is_reused_and_never_pickled(classifier: Classifier) -> None:

@@ -195,9 +195,21 @@ class ReplyModel:
         return sp.csr_matrix((vals, col, ptr), shape=(len(normalised), len(vocab)))
 
     def _decision(self, x: sp.csr_matrix) -> np.ndarray:
-        """Linear decision values (the same as LogisticRegression.decision_function, minus its checks)."""
-        scores = np.asarray(x @ self.clf.coef_.T) + self.clf.intercept_
-        return np.asarray(scores, dtype=np.float64)
+        """Linear decision values (the same as LogisticRegression.decision_function, minus its checks).
+
+        Sums the weight rows of each text's features directly: scipy's sparse @ dense costs
+        time in the vocabulary size per call, this costs time in the number of tokens.
+        """
+        weights: np.ndarray | None = self.__dict__.get("_weight_rows")
+        if weights is None:
+            weights = np.ascontiguousarray(self.clf.coef_.T, dtype=np.float64)
+            self._weight_rows = weights
+        scores = np.zeros((x.shape[0], weights.shape[1]))
+        filled = np.diff(x.indptr) > 0
+        if filled.any():
+            rows = weights[x.indices] * x.data[:, None]
+            scores[filled] = np.add.reduceat(rows, x.indptr[:-1][filled], axis=0)
+        return np.asarray(scores + self.clf.intercept_, dtype=np.float64)
 
     def fit(self, normalised: Sequence[str], labels: Sequence[int] | np.ndarray) -> ReplyModel:
         """Fit the vectorizers and the linear model."""
@@ -257,9 +269,10 @@ class ReplyModel:
         return names
 
     def __getstate__(self) -> dict[str, Any]:
-        # The name cache is derived from the vectorizers: never pickle it into an artifact.
+        # The caches are derived from the fitted parts: never pickle them into an artifact.
         state = self.__dict__.copy()
         state.pop("_names", None)
+        state.pop("_weight_rows", None)
         return state
 
     def feature_names(self) -> list[str]:
