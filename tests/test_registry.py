@@ -47,7 +47,7 @@ def bad_data(tmp_path: Path, data_dir: Path, examples: list[Example]) -> Path:
     """Same test split as data_dir, training labels flipped."""
     d = tmp_path / "bad"
     d.mkdir()
-    # Twice over, so every class has enough members for five calibration folds (the CLI's default).
+    # Twice over, so every class has enough members for the calibration folds.
     copies = [Example(f"{e.id}b", e.text + " ", e.category, e.lang, e.domain, f"{e.group}b") for e in examples]
     write_examples(d / "train.jsonl", flipped(examples + copies))
     (d / "test.jsonl").write_bytes((data_dir / "test.jsonl").read_bytes())
