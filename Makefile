@@ -11,7 +11,7 @@ help:
 	@echo "make test      - set up, lint and run the test suite"
 	@echo "make train     - retrain on data/labeled/ and save a new model version"
 	@echo "make evaluate  - evaluate the current model (test split, devset, CV)"
-	@echo "make check-data- validate the labeled corpus"
+	@echo "make check-data- validate the labeled corpus (and that nothing in it comes from the devset)"
 	@echo "make bench     - run the benchmarks in bench/"
 
 $(STAMP): pyproject.toml
@@ -42,8 +42,10 @@ train: $(STAMP)
 evaluate: $(STAMP)
 	$(BIN)/replyqa evaluate --cv
 
+DEVSET ?= ../shared/devset
+
 check-data: $(STAMP)
-	$(BIN)/replyqa data check
+	@if [ -d "$(DEVSET)" ]; then $(BIN)/replyqa data check --against "$(DEVSET)"; else $(BIN)/replyqa data check; fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
