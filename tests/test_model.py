@@ -140,3 +140,6 @@ def test_mixes_are_trained_on_but_calibrated_without(examples: list) -> None:
     assert off.manifest["training_data"]["rule1_mixes"] == 0
     text = ["Thanks for the report! Fixed in 4.2.1, please upgrade."]
     assert not np.allclose(clf.predict_proba(text), off.predict_proba(text))
+    # Vocabulary and idf come from the replies as written: the mixes only add rows.
+    assert clf.model.word.vocabulary_ == off.model.word.vocabulary_
+    assert np.array_equal(clf.model.word.idf_, off.model.word.idf_)

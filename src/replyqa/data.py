@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .atomic import atomic_open, file_lock
 from .errors import DataError
@@ -301,17 +302,16 @@ def overlap_pairs(
 
     Guards the corpus against the evaluation set: a training reply that paraphrases a
     devset reply makes the devset measure memory, not generalisation. Similarity is the
-    cosine of character 2–4-gram TF-IDF vectors (robust to reordering and small edits,
-    in both scripts). A text is flagged when it is at least `threshold` similar to a
+    cosine of character 2–4-gram TF-IDF vectors of the dedup keys (robust to reordering and
+    small edits, in both scripts; the idf is fitted on both sets, so removing flagged texts
+    can move others across the line: re-run until it reports none). A text is flagged when it is at least `threshold` similar to a
     reference text, or when it reuses one of that text's x.y.z version numbers and is at
     least `version_threshold` similar (a copied version is the mark of a copied reply).
     """
     if not texts or not reference:
         return []
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, lowercase=True)
-    x = vec.fit_transform([normalise_text(t) for t in [*texts, *reference]])
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, lowercase=False)
+    x = vec.fit_transform([dedup_key(t) for t in [*texts, *reference]])
     sims = (x[: len(texts)] @ x[len(texts) :].T).toarray()
     ref_versions = [set(_VERSION3.findall(t)) for t in reference]
     pairs = []
@@ -327,11 +327,6 @@ def overlap_pairs(
             if sim >= version_threshold:
                 pairs.append((i, j, sim, f"reuses version {', '.join(sorted(versions & ref_versions[j]))}"))
     return pairs
-
-
-def normalise_text(text: str) -> str:
-    """NFKC and folded white space (what overlap and duplicate checks compare)."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
 def check(path: Path | str, *, threshold: float = 0.8) -> CheckReport:

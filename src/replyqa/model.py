@@ -218,8 +218,9 @@ class ReplyModel:
     ) -> ReplyModel:
         """Fit the vectorizers on `normalised`, the linear model on it and on `extra`.
 
-        `extra` (rule-1 mixes) holds copies of the same sentences: counting them would let
-        n-grams seen once pass `min_df` and skew the idf, so they are only transformed.
+        `labels` covers `normalised` then `extra`. `extra` (rule-1 mixes) repeats sentences of
+        `normalised`: counting it would let n-grams seen once pass `min_df` and skew the idf,
+        so it is only transformed.
         """
         x = self._features(normalised, fit=True)
         if extra:
