@@ -7,11 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 from replyqa.cli import main
+from replyqa.config import Settings
 from replyqa.data import Example, load_split, overlap_pairs
 from replyqa.labels import CATEGORIES
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "labeled"
-DEVSET = Path(__file__).resolve().parents[2] / "shared" / "devset"
+DEVSET = Settings().devset_dir  # ../shared/devset beside the clone, or REPLYQA_DEVSET_DIR
 
 
 @pytest.fixture(scope="module")
